@@ -1,0 +1,36 @@
+# Claimwatch: `make demo` runs the main job, `make test` runs every test. Each sets up .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test lint eval bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: setup
+	$(BIN)/claimwatch rules lint
+	$(BIN)/claimwatch scan samples/demo_stream.jsonl --pretty
+
+test: setup
+	$(BIN)/claimwatch rules lint
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/claimwatch rules lint
+	$(BIN)/claimwatch rules test
+
+eval: setup
+	$(BIN)/claimwatch eval tests/data/dev_corpus.jsonl
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info
+
+bench: setup
+	$(BIN)/python -m pipeline.bench

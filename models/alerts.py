@@ -1,0 +1,45 @@
+"""Alerts published to platform trust teams: each one explained and stable across re-delivery."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Severity(str, Enum):
+    info = "info"
+    low = "low"
+    medium = "medium"
+    high = "high"
+    critical = "critical"
+
+
+class Evidence(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    text: str = Field(description="The original segment text, unchanged.")
+    match: str = Field(description="The matched words as they appear in the original text.")
+    start: int = Field(ge=0, description="Start offset of the match in `text` (code points).")
+    end: int = Field(ge=0, description="End offset (exclusive) of the match in `text`.")
+    normalized: str = Field(description="The matched words after normalization, as the rule saw them.")
+    via: str = Field(description="Which term, regex or pattern of the rule matched.")
+
+
+class Alert(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    alert_id: str = Field(description="Deterministic: the same event, rule and span give the same id.")
+    event_id: str
+    room_id: str
+    product_id: str | None = None
+    ts: datetime
+    rule_id: str
+    kind: str
+    severity: Severity
+    category: str | None = Field(default=None, description="Product category the rule was applied for.")
+    legal_basis: list[str]
+    message: str
+    evidence: Evidence
+    ruleset_version: str

@@ -1,0 +1,87 @@
+"""Input events: what a host said (transcript segments) and what is on sale (product listings)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
+
+
+class Category(str, Enum):
+    food = "food"
+    health_food = "health_food"
+    cosmetics = "cosmetics"
+    drug = "drug"
+    medical_device = "medical_device"
+    apparel = "apparel"
+    electronics = "electronics"
+    home = "home"
+    other = "other"
+
+
+def _to_datetime(value: Any) -> Any:
+    """Accept ISO-8601 strings or epoch milliseconds, as producers send either."""
+    if isinstance(value, bool):
+        raise ValueError("timestamp must be ISO-8601 or epoch milliseconds, not a boolean")
+    if isinstance(value, (int, float)):
+        return datetime.fromtimestamp(value / 1000.0, tz=timezone.utc)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return datetime.fromtimestamp(int(value) / 1000.0, tz=timezone.utc)
+    return value
+
+
+class _EventBase(BaseModel):
+    # Extra fields are kept so that producers can add fields without breaking consumers.
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=False)
+
+    event_id: str = Field(min_length=1)
+    ts: datetime
+
+    @field_validator("ts", mode="before")
+    @classmethod
+    def _parse_ts(cls, value: Any) -> Any:
+        return _to_datetime(value)
+
+    @field_validator("ts")
+    @classmethod
+    def _assume_utc(cls, value: datetime) -> datetime:
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+class TranscriptSegment(_EventBase):
+    """One ASR segment of a host's speech."""
+
+    type: Literal["transcript"] = "transcript"
+    room_id: str = Field(min_length=1)
+    product_id: str | None = None
+    text: str
+    category: Category | None = None
+    streamer_id: str | None = None
+    seq: int | None = None
+    start_ms: int | None = None
+    end_ms: int | None = None
+
+
+class ProductListing(_EventBase):
+    """The product on sale, as listed in the shop; the facts that spoken claims are checked against."""
+
+    type: Literal["listing"] = "listing"
+    product_id: str = Field(min_length=1)
+    room_id: str | None = None
+    category: Category
+    title: str
+    price: float = Field(ge=0)
+    original_price: float | None = Field(default=None, ge=0)
+    attributes: dict[str, str] = Field(default_factory=dict)
+    certifications: list[str] = Field(default_factory=list)
+
+
+Event = Annotated[Union[TranscriptSegment, ProductListing], Field(discriminator="type")]
+EVENT_ADAPTER: TypeAdapter[TranscriptSegment | ProductListing] = TypeAdapter(Event)
+
+
+def parse_event(data: Any) -> TranscriptSegment | ProductListing:
+    """Validate one decoded JSON object as an event; raises pydantic.ValidationError naming the field."""
+    return EVENT_ADAPTER.validate_python(data)

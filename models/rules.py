@@ -1,0 +1,203 @@
+"""The rule language: what a rules/*.yaml file may say, validated with located errors.
+
+A rule set is a directory of YAML files. Each file may define shared `lists` (word lists) and
+`conditions` (named exceptions), and `rules`. Lists and conditions are global to the rule set,
+defined once and referenced by name: `$name` inside `terms`, `phrases` or a token pattern's `IN`,
+and a bare condition name inside `unless`.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from models.alerts import Severity
+from models.events import Category
+
+RULE_ID_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+NAME_PATTERN = r"^[a-z][a-z0-9_-]*$"
+
+
+class Kind(str, Enum):
+    """What sort of unlawful claim a rule detects; alerts and `eval` report by kind."""
+
+    absolute_term = "absolute-term"
+    state_endorsement = "state-endorsement"
+    medical_claim = "medical-claim"
+    health_food_claim = "health-food-claim"
+    cosmetic_efficacy = "cosmetic-efficacy"
+    unverifiable_claim = "unverifiable-claim"
+    price_fraud = "price-fraud"
+    fake_scarcity = "fake-scarcity"
+    false_endorsement = "false-endorsement"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _exactly_one(model: BaseModel, fields: tuple[str, ...]) -> None:
+    given = [name for name in fields if getattr(model, name) is not None]
+    if len(given) != 1:
+        raise ValueError(f"give exactly one of {', '.join(fields)} (got {', '.join(given) or 'none'})")
+
+
+class MatcherSpec(_Strict):
+    """What a rule looks for. Exactly one of: terms, regex, pattern, all, any.
+
+    - terms: words or phrases (and `$list` references); a term fires only on whole tokens.
+    - regex: an RE2 regular expression over the normalized text (linear time, no backtracking).
+    - pattern: a spaCy Matcher token pattern over the jieba tokens.
+    - all: every child must match; `within` bounds the distance in characters between the parts.
+    - any: at least one child must match.
+    """
+
+    terms: list[str] | None = None
+    regex: str | None = None
+    pattern: list[dict[str, Any]] | None = None
+    all: list[MatcherSpec] | None = None
+    any: list[MatcherSpec] | None = None
+    within: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> MatcherSpec:
+        _exactly_one(self, ("terms", "regex", "pattern", "all", "any"))
+        if self.within is not None and self.all is None:
+            raise ValueError("`within` only applies to `all`")
+        for name in ("terms", "pattern", "all", "any"):
+            value = getattr(self, name)
+            if value is not None and not value:
+                raise ValueError(f"`{name}` must not be empty")
+        return self
+
+
+class NegationSpec(_Strict):
+    """The match is preceded, in the same clause, by a negation or denial."""
+
+    before: int = Field(default=8, ge=1, le=30, description="characters to look back")
+    terms: list[str] = Field(default_factory=lambda: ["$negations"])
+    except_terms: list[str] = Field(
+        default_factory=lambda: ["$affirmations"],
+        description="phrases that contain a negation but affirm (不得不说, 不是我吹)",
+    )
+
+
+class NearSpec(_Strict):
+    """Some words (terms or regex) stand within `before` characters before or `after` characters
+    after the match, in the same clause."""
+
+    terms: list[str] | None = None
+    regex: str | None = None
+    before: int = Field(default=0, ge=0, le=60)
+    after: int = Field(default=0, ge=0, le=60)
+    cross_clause: bool = False
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> NearSpec:
+        _exactly_one(self, ("terms", "regex"))
+        if self.before == 0 and self.after == 0:
+            raise ValueError("give `before` or `after` (characters of context to search)")
+        return self
+
+
+class ListingSpec(_Strict):
+    """Facts about the listed product that make the claim lawful for it."""
+
+    certification: str | None = Field(
+        default=None, description="RE2 regex; holds when any listed certification matches"
+    )
+    categories: list[Category] | None = None
+    supports_price: bool | None = Field(
+        default=None,
+        description="holds when every price named in the match is the listing's price or original price",
+    )
+
+    @model_validator(mode="after")
+    def _something(self) -> ListingSpec:
+        if self.certification is None and self.categories is None and not self.supports_price:
+            raise ValueError("give `certification`, `categories` or `supports_price: true`")
+        return self
+
+
+class ConditionSpec(_Strict):
+    """An exception: when it holds for a match, the rule stays quiet. Exactly one of
+    negation, phrases, near, listing."""
+
+    negation: NegationSpec | None = None
+    phrases: list[str] | None = None
+    near: NearSpec | None = None
+    listing: ListingSpec | None = None
+    description: str | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> ConditionSpec:
+        _exactly_one(self, ("negation", "phrases", "near", "listing"))
+        return self
+
+
+class ExampleSpec(_Strict):
+    """A sentence with the product context it is said about."""
+
+    text: str = Field(min_length=1)
+    category: Category | None = None
+    certifications: list[str] = Field(default_factory=list)
+    price: float | None = None
+    original_price: float | None = None
+    attributes: dict[str, str] = Field(default_factory=dict)
+
+
+class ExamplesSpec(_Strict):
+    hit: list[str | ExampleSpec] = Field(min_length=2)
+    miss: list[str | ExampleSpec] = Field(min_length=2)
+    todo_hit: list[str | ExampleSpec] = Field(
+        default_factory=list, description="known gaps: expected to fire one day; not a failure"
+    )
+
+
+class RuleSpec(_Strict):
+    id: str = Field(pattern=RULE_ID_PATTERN, description="stable kebab-case id; never rename it")
+    title: str = Field(min_length=2)
+    description: str = Field(min_length=20, description="why the rule exists and how to tune it")
+    kind: Kind
+    severity: Severity
+    legal_basis: list[str] = Field(min_length=1)
+    categories: list[Category] | None = Field(
+        default=None, description="categories the rule applies to; default all"
+    )
+    except_categories: list[Category] = Field(default_factory=list)
+    match: MatcherSpec
+    unless: list[str | ConditionSpec] = Field(default_factory=list)
+    message: str = Field(min_length=2, description="may use {match} and {category}")
+    examples: ExamplesSpec
+
+    @field_validator("legal_basis")
+    @classmethod
+    def _cite_something(cls, value: list[str]) -> list[str]:
+        if any(not item.strip() for item in value):
+            raise ValueError("legal_basis entries must not be blank")
+        return value
+
+    @model_validator(mode="after")
+    def _categories_consistent(self) -> RuleSpec:
+        if self.categories and self.except_categories:
+            overlap = set(self.categories) & set(self.except_categories)
+            if overlap:
+                raise ValueError(f"categories and except_categories overlap: {sorted(c.value for c in overlap)}")
+        return self
+
+
+class RuleFileSpec(_Strict):
+    lists: dict[str, list[str]] = Field(default_factory=dict)
+    conditions: dict[str, ConditionSpec] = Field(default_factory=dict)
+    rules: list[RuleSpec] = Field(default_factory=list)
+
+    @field_validator("lists", "conditions")
+    @classmethod
+    def _names(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for name in value:
+            if not re.match(NAME_PATTERN, name):
+                raise ValueError(f"name {name!r} must be lower-case letters, digits, '_' or '-'")
+        return value

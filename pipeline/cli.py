@@ -1,0 +1,241 @@
+"""The `claimwatch` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from models.alerts import Alert
+from models.events import Category, ProductListing, TranscriptSegment
+from pipeline.engine import Engine, Explanation
+from pipeline.errors import ClaimwatchError, RuleSetError
+from pipeline.filters import ProductFacts
+from pipeline.rules import RuleSet, load_ruleset
+from pipeline.settings import load_settings
+
+app = typer.Typer(help="Claimwatch: live-stream claim monitor.", no_args_is_help=True, add_completion=False)
+rules_app = typer.Typer(help="Lint, test and explain the rule set.", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+RulesOption = Annotated[
+    Optional[Path], typer.Option("--rules", help="rules directory (default: CLAIMWATCH_RULES_DIR or ./rules)")
+]
+
+SEVERITY_STYLE = {"info": "dim", "low": "cyan", "medium": "yellow", "high": "red", "critical": "bold red"}
+
+
+def _ruleset(directory: Path | None) -> RuleSet:
+    settings = load_settings(rules_dir=directory)
+    try:
+        return load_ruleset(settings.rules_dir)
+    except RuleSetError as exc:
+        for problem in exc.problems:
+            err.print(f"[red]error[/red] {escape(str(problem))}")
+        raise typer.Exit(2) from None
+
+
+def _engine(directory: Path | None) -> Engine:
+    return Engine(_ruleset(directory))
+
+
+def marked_sentence(alert: Alert) -> str:
+    text, ev = alert.evidence.text, alert.evidence
+    claim = escape(text[ev.start : ev.end])
+    return escape(text[: ev.start]) + f"[bold red]【{claim}】[/bold red]" + escape(text[ev.end :])
+
+
+def print_alert(console: Console, alert: Alert) -> None:
+    style = SEVERITY_STYLE.get(alert.severity.value, "")
+    console.print(
+        f"[bold]{escape(alert.room_id)}[/bold] [{style}]{alert.severity.value:<8}[/{style}] "
+        f"[magenta]{alert.rule_id}[/magenta] ({escape(alert.category or 'unknown')})"
+    )
+    console.print(f"    {marked_sentence(alert)}")
+    console.print(f"    [dim]{escape(alert.message)} — {escape('；'.join(alert.legal_basis))}[/dim]")
+
+
+@app.command()
+def scan(
+    input: Annotated[str, typer.Argument(help="JSON-lines file of listing and transcript events, or - for stdin")],
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="write alerts here (default stdout)")] = None,
+    rules: RulesOption = None,
+    pretty: Annotated[bool, typer.Option("--pretty", help="readable alerts instead of JSON lines")] = False,
+) -> None:
+    """Scan recorded events offline; alerts are written as JSON lines. Exit code 1 if any line was bad."""
+    from pipeline.scan import Scanner
+
+    scanner = Scanner(_engine(rules))
+    source = sys.stdin if input == "-" else open(input, encoding="utf-8", errors="surrogateescape")
+    sink = open(output, "w", encoding="utf-8") if output else sys.stdout
+    try:
+        with source:
+            for alert in scanner.scan_lines(source):
+                if pretty:
+                    print_alert(out, alert)
+                else:
+                    sink.write(alert.model_dump_json() + "\n")
+    finally:
+        if output:
+            sink.close()
+    stats = scanner.stats
+    for problem in stats.rejected:
+        err.print(f"[red]rejected[/red] {escape(str(problem))}")
+    err.print(
+        f"scanned {stats.segments} segments and {stats.listings} listings: "
+        f"{stats.alerts} alerts, {len(stats.rejected)} bad lines"
+    )
+    if stats.rejected:
+        raise typer.Exit(1)
+
+
+@app.command()
+def schema(
+    name: Annotated[Optional[str], typer.Argument(help="TranscriptSegment, ProductListing or Alert")] = None,
+) -> None:
+    """Print the JSON Schema of the events and alerts, for subscribers to code against."""
+    models = {"TranscriptSegment": TranscriptSegment, "ProductListing": ProductListing, "Alert": Alert}
+    if name is not None and name not in models:
+        err.print(f"unknown schema {name!r}; choose from {', '.join(models)}")
+        raise typer.Exit(2)
+    chosen = {name: models[name]} if name else models
+    schemas = {key: model.model_json_schema() for key, model in chosen.items()}
+    sys.stdout.write(json.dumps(schemas[name] if name else schemas, ensure_ascii=False, indent=2) + "\n")
+
+
+@rules_app.command("lint")
+def rules_lint(directory: Annotated[Optional[Path], typer.Argument(help="rules directory")] = None) -> None:
+    """Check rule files: schema, duplicate ids, unknown references, regexes RE2 rejects."""
+    ruleset = _ruleset(directory)
+    for warning in ruleset.warnings:
+        err.print(f"[yellow]warning[/yellow] {escape(str(warning))}")
+    out.print(f"{len(ruleset.rules)} rules, {len(ruleset.lists)} lists, {len(ruleset.conditions)} conditions: ok "
+              f"(version {ruleset.version})")
+
+
+@rules_app.command("test")
+def rules_test(
+    directory: Annotated[Optional[Path], typer.Argument(help="rules directory")] = None,
+    rule: Annotated[Optional[list[str]], typer.Option("--rule", help="only this rule id (repeatable)")] = None,
+) -> None:
+    """Run every rule's hit/miss examples through the real pipeline."""
+    from pipeline.ruletest import run_examples
+
+    results = run_examples(_engine(directory), set(rule) if rule else None)
+    failures = [r for r in results if not r.ok]
+    for r in failures:
+        expected = "should fire" if r.expectation == "hit" else "should stay quiet"
+        got = f"fired on {', '.join(r.alerts)}" if r.fired else "did not fire"
+        out.print(f"[red]FAIL[/red] {r.rule_id} {expected} ({escape(str(r.example.category and r.example.category.value or 'default'))}): "
+                  f"{escape(r.example.text)}  — {escape(got)}")
+    for r in results:
+        if r.todo_now_passes:
+            out.print(f"[green]TODO FIXED[/green] {r.rule_id}: {escape(r.example.text)} now fires; move it to hit")
+    todo = sum(1 for r in results if r.expectation == "todo_hit")
+    out.print(f"{len(results) - len(failures) - todo} passed, {len(failures)} failed, {todo} todo")
+    if failures:
+        raise typer.Exit(1)
+
+
+def _print_explanation(ex: Explanation) -> None:
+    analysis = ex.analysis
+    out.print(f"[bold]original[/bold]   {escape(analysis.normalized.original)}")
+    out.print(f"[bold]normalized[/bold] {escape(analysis.text)}")
+    out.print(f"[bold]tokens[/bold]     {escape(' | '.join(t.text for t in analysis.tokens))}")
+    facts = ex.facts
+    out.print(f"[bold]product[/bold]    category={facts.category.value if facts.category else 'unknown'} "
+              f"certifications={list(facts.certifications)} source={facts.source}")
+    if not ex.traces:
+        out.print("no rule came close")
+    fired_ids = {(f.rule.spec.id, f.hit) for f in ex.fired}
+    for trace in ex.traces:
+        spec = trace.rule.spec
+        out.print(f"\n[magenta]{spec.id}[/magenta] ({spec.kind.value}, {spec.severity.value})")
+        if not trace.applies:
+            out.print(f"  [dim]not applied: category {facts.category.value if facts.category else '?'} is out of scope[/dim]")
+        for finding in trace.findings:
+            words = escape(analysis.text[finding.hit.start : finding.hit.end])
+            if not trace.applies:
+                verdict = "[dim]skipped[/dim]"
+            elif finding.fired and (spec.id, finding.hit) in fired_ids:
+                verdict = "[red]FIRES[/red]"
+            elif finding.fired:
+                verdict = "[dim]overlaps a longer match[/dim]"
+            else:
+                verdict = f"[green]stopped by {finding.suppressed_by}[/green]: {escape(finding.reason or '')}"
+            out.print(f"  「{words}」 via {escape(finding.hit.via)} → {verdict}")
+        for hit in trace.near_misses:
+            out.print(f"  [dim]「{escape(analysis.text[hit.start:hit.end])}」 {escape(hit.via)}[/dim]")
+
+
+@rules_app.command("explain")
+def rules_explain(
+    text: Annotated[str, typer.Argument(help="a sentence as the host said it")],
+    category: Annotated[Optional[Category], typer.Option("--category", "-c")] = None,
+    certification: Annotated[Optional[list[str]], typer.Option("--certification", help="a listed certification")] = None,
+    price: Annotated[Optional[float], typer.Option("--price")] = None,
+    original_price: Annotated[Optional[float], typer.Option("--original-price")] = None,
+    rules: RulesOption = None,
+) -> None:
+    """Show the normalized text, tokens, and for each rule that came close whether it fired or why not."""
+    facts = ProductFacts(
+        category=category, certifications=tuple(certification or ()), price=price, original_price=original_price,
+        source="command line",
+    )
+    _print_explanation(_engine(rules).explain(text, facts))
+
+
+@app.command("eval")
+def eval_command(
+    corpus: Annotated[Path, typer.Argument(help="labelled JSON lines: id, text, category, label, kind")],
+    rules: RulesOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the scores as JSON")] = False,
+    show: Annotated[int, typer.Option("--show", help="list at most this many misses and false hits")] = 50,
+) -> None:
+    """Precision, recall and F1 overall and per kind; lists misses and false hits."""
+    from pipeline.evaluate import evaluate, load_corpus
+
+    try:
+        items = load_corpus(corpus)
+    except ClaimwatchError as exc:
+        err.print(f"[red]error[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from None
+    report = evaluate(_engine(rules), items)
+    o = report.overall
+    if as_json:
+        data = {
+            "overall": {"precision": o.precision, "recall": o.recall, "f1": o.f1, "tp": o.tp, "fp": o.fp, "fn": o.fn, "tn": o.tn},
+            "per_kind": {k: {"precision": s.precision, "recall": s.recall, "f1": s.f1} for k, s in report.per_kind.items()},
+            "misses": [m.item.id for m in report.misses],
+            "false_hits": [f.item.id for f in report.false_hits],
+        }
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        return
+    table = Table(title=f"{len(items)} segments")
+    for column in ("kind", "precision", "recall", "F1"):
+        table.add_column(column, justify="right" if column != "kind" else "left")
+    table.add_row("[bold]overall[/bold]", f"{o.precision:.3f}", f"{o.recall:.3f}", f"{o.f1:.3f}")
+    for kind, s in report.per_kind.items():
+        table.add_row(kind, f"{s.precision:.3f}", f"{s.recall:.3f}", f"{s.f1:.3f}")
+    out.print(table)
+    out.print(f"tp={o.tp} fp={o.fp} fn={o.fn} tn={o.tn}")
+    out.print(f"\n[bold]misses[/bold] ({len(report.misses)})")
+    for m in report.misses[:show]:
+        out.print(f"  {m.item.id} [{m.item.kind}] ({m.item.category and m.item.category.value}) {escape(m.item.text)}")
+    out.print(f"\n[bold]false hits[/bold] ({len(report.false_hits)})")
+    for f in report.false_hits[:show]:
+        out.print(f"  {f.item.id} ({f.item.category and f.item.category.value}) {escape(f.item.text)} → "
+                  f"{', '.join(f.rules)}: {escape('、'.join(f.matches))}")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()

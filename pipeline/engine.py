@@ -1,0 +1,150 @@
+"""The rule engine: compiles a rule set once, then finds claims in a segment and says why.
+
+For each rule that applies to the product's category, its matcher's hits are checked against the
+rule's `unless` predicates; a hit that no predicate explains away fires. `explain` returns the same
+decisions with every step visible.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from models.rules import ConditionSpec, RuleSpec
+from pipeline.filters import Predicate, ProductFacts, compile_condition
+from pipeline.match import (
+    Analysis,
+    CompiledMatcher,
+    Hit,
+    MatcherCompiler,
+    PatternIndex,
+    TermIndex,
+    analyze,
+)
+from pipeline.rules import LoadedRule, RuleSet
+from pipeline.tokenize import ChineseTokenizer
+
+
+@dataclass
+class CompiledRule:
+    loaded: LoadedRule
+    matcher: CompiledMatcher
+    predicates: list[Predicate]
+
+    @property
+    def spec(self) -> RuleSpec:
+        return self.loaded.spec
+
+    def applies_to(self, facts: ProductFacts) -> bool:
+        """Unknown category: the rule applies, since silence would hide a claim."""
+        category = facts.category
+        if category is None:
+            return True
+        if category in self.spec.except_categories:
+            return False
+        return self.spec.categories is None or category in self.spec.categories
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: CompiledRule
+    hit: Hit
+    suppressed_by: str | None = None
+    reason: str | None = None
+
+    @property
+    def fired(self) -> bool:
+        return self.suppressed_by is None
+
+
+@dataclass
+class RuleTrace:
+    """What `explain` shows for one rule that came close."""
+
+    rule: CompiledRule
+    applies: bool
+    findings: list[Finding] = field(default_factory=list)
+    near_misses: list[Hit] = field(default_factory=list)
+
+
+@dataclass
+class Explanation:
+    analysis: Analysis
+    facts: ProductFacts
+    traces: list[RuleTrace]
+    fired: list[Finding]
+
+
+def _inline_name(spec: ConditionSpec, index: int) -> str:
+    kind = next(k for k in ("negation", "phrases", "near", "listing") if getattr(spec, k) is not None)
+    return f"{kind}#{index}"
+
+
+def _without_overlaps(findings: list[Finding]) -> list[Finding]:
+    """Within one rule keep the longest of overlapping hits, so one claim gives one alert."""
+    kept: list[Finding] = []
+    for finding in sorted(findings, key=lambda f: (-f.hit.length, f.hit.start)):
+        if all(finding.hit.end <= k.hit.start or finding.hit.start >= k.hit.end for k in kept):
+            kept.append(finding)
+    return sorted(kept, key=lambda f: f.hit.start)
+
+
+class Engine:
+    def __init__(self, ruleset: RuleSet):
+        self.ruleset = ruleset
+        compiler = MatcherCompiler(ruleset.resolve_terms)
+        named = {
+            name: compile_condition(name, spec, compiler.normalized_terms)
+            for name, spec in ruleset.conditions.items()
+        }
+        self.rules: list[CompiledRule] = []
+        for loaded in ruleset.rules:
+            matcher = compiler.compile(loaded.spec.match, loaded.spec.id)
+            predicates = [
+                named[item]
+                if isinstance(item, str)
+                else compile_condition(_inline_name(item, i), item, compiler.normalized_terms)
+                for i, item in enumerate(loaded.spec.unless, start=1)
+            ]
+            self.rules.append(CompiledRule(loaded, matcher, predicates))
+        self.tokenizer = ChineseTokenizer(compiler.terms)
+        self.terms = TermIndex(compiler.terms)
+        self.patterns = PatternIndex(self.tokenizer)
+        for key, pattern in compiler.patterns:
+            self.patterns.add(key, pattern)
+
+    @property
+    def version(self) -> str:
+        return self.ruleset.version
+
+    def analyze(self, text: str) -> Analysis:
+        return analyze(text, self.tokenizer, self.terms, self.patterns)
+
+    def _judge(self, rule: CompiledRule, analysis: Analysis, facts: ProductFacts) -> list[Finding]:
+        findings = []
+        for hit in rule.matcher.hits(analysis):
+            for predicate in rule.predicates:
+                reason = predicate.holds(analysis, hit, facts)
+                if reason is not None:
+                    findings.append(Finding(rule, hit, predicate.name, reason))
+                    break
+            else:
+                findings.append(Finding(rule, hit))
+        return findings
+
+    def detect(self, analysis: Analysis, facts: ProductFacts) -> list[Finding]:
+        """The findings that fire, one per claim and rule, in rule order then text order."""
+        fired: list[Finding] = []
+        for rule in self.rules:
+            if rule.applies_to(facts):
+                fired.extend(_without_overlaps([f for f in self._judge(rule, analysis, facts) if f.fired]))
+        return fired
+
+    def explain(self, text: str, facts: ProductFacts) -> Explanation:
+        analysis = self.analyze(text)
+        traces = []
+        for rule in self.rules:
+            trace = RuleTrace(rule, rule.applies_to(facts), self._judge(rule, analysis, facts))
+            trace.near_misses = rule.matcher.near_misses(analysis)
+            if trace.findings or trace.near_misses:
+                traces.append(trace)
+        return Explanation(analysis, facts, traces, self.detect(analysis, facts))

@@ -1,0 +1,164 @@
+"""`claimwatch eval`: precision, recall and F1 of the rule set on a labelled corpus."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from models.events import Category, ProductListing, TranscriptSegment
+from pipeline.core import detect_segment
+from pipeline.engine import Engine
+from pipeline.errors import EventError
+
+_EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
+class CorpusItem(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    text: str
+    category: Category | None = None
+    label: Literal["violation", "clean"]
+    kind: str | None = None
+    listing: dict[str, Any] | None = None
+
+
+@dataclass
+class Outcome:
+    item: CorpusItem
+    predicted: bool
+    rules: list[str]
+    kinds: list[str]
+    matches: list[str]
+
+
+@dataclass
+class Score:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    tn: int = 0
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+
+@dataclass
+class KindScore:
+    """Recall over the violations labelled with the kind; precision over the segments where a
+    rule of the kind fired."""
+
+    caught: int = 0
+    missed: int = 0
+    fired_on_violation: int = 0
+    fired_on_clean: int = 0
+
+    @property
+    def precision(self) -> float:
+        fired = self.fired_on_violation + self.fired_on_clean
+        return self.fired_on_violation / fired if fired else 0.0
+
+    @property
+    def recall(self) -> float:
+        labelled = self.caught + self.missed
+        return self.caught / labelled if labelled else 0.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+
+@dataclass
+class Report:
+    overall: Score
+    per_kind: dict[str, KindScore]
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def misses(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.item.label == "violation" and not o.predicted]
+
+    @property
+    def false_hits(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.item.label == "clean" and o.predicted]
+
+
+def load_corpus(path: Path) -> list[CorpusItem]:
+    items = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            items.append(CorpusItem.model_validate(json.loads(line)))
+        except (json.JSONDecodeError, ValidationError) as exc:
+            raise EventError(str(exc).splitlines()[0], where=f"{path}:{number}") from None
+    return items
+
+
+def _events(item: CorpusItem) -> tuple[TranscriptSegment, ProductListing | None]:
+    product_id = f"corpus-{item.id}"
+    segment = TranscriptSegment(
+        event_id=item.id, room_id="corpus", product_id=product_id, ts=_EPOCH, text=item.text, category=item.category
+    )
+    listing = None
+    if item.listing is not None:
+        data = {"title": item.text[:20], "price": 0.0, "category": item.category, **item.listing}
+        data.update(type="listing", event_id=f"{item.id}-listing", product_id=product_id, ts=_EPOCH)
+        listing = ProductListing.model_validate(data)
+    return segment, listing
+
+
+def evaluate(engine: Engine, items: list[CorpusItem]) -> Report:
+    """Overall scores are per segment: a violation is caught when any rule fires on it."""
+    overall = Score()
+    per_kind: dict[str, KindScore] = defaultdict(KindScore)
+    outcomes = []
+    for item in items:
+        segment, listing = _events(item)
+        alerts = detect_segment(engine, segment, listing)
+        outcome = Outcome(
+            item,
+            bool(alerts),
+            [a.rule_id for a in alerts],
+            sorted({a.kind for a in alerts}),
+            [a.evidence.match for a in alerts],
+        )
+        outcomes.append(outcome)
+        violation = item.label == "violation"
+        if violation and outcome.predicted:
+            overall.tp += 1
+        elif violation:
+            overall.fn += 1
+        elif outcome.predicted:
+            overall.fp += 1
+        else:
+            overall.tn += 1
+        if violation and item.kind:
+            if outcome.predicted:
+                per_kind[item.kind].caught += 1
+            else:
+                per_kind[item.kind].missed += 1
+        for kind in outcome.kinds:
+            if violation:
+                per_kind[kind].fired_on_violation += 1
+            else:
+                per_kind[kind].fired_on_clean += 1
+    return Report(overall, dict(sorted(per_kind.items())), outcomes)

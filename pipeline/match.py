@@ -1,0 +1,290 @@
+"""Matching: one pass of analysis per segment, then each rule's matcher reads from it.
+
+An `Analysis` holds the normalized text, the spaCy Doc of jieba tokens, and every occurrence of
+every term the rule set knows (one Aho-Corasick pass) and every token-pattern match (one spaCy
+Matcher pass). Rule matchers are cheap lookups over it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import ahocorasick
+import re2
+from spacy.matcher import Matcher
+from spacy.tokens import Doc
+
+from models.rules import MatcherSpec
+from pipeline.normalize import NormalizedText, normalize, normalize_term
+from pipeline.tokenize import ChineseTokenizer, Token
+
+CLAUSE_BREAKS = frozenset(",，。!！?？;；:：\n\r")
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A span of the normalized text that a matcher found, and what found it."""
+
+    start: int
+    end: int
+    via: str
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
+
+    def gap_to(self, other: Hit) -> int:
+        """Characters between two spans; 0 when they touch or overlap."""
+        return max(0, max(self.start, other.start) - min(self.end, other.end))
+
+
+@dataclass
+class Analysis:
+    normalized: NormalizedText
+    doc: Doc
+    tokens: list[Token]
+    occurrences: dict[str, list[tuple[int, int]]]
+    pattern_hits: dict[str, list[tuple[int, int]]]
+    token_starts: frozenset[int] = field(init=False)
+    token_ends: frozenset[int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.token_starts = frozenset(t.start for t in self.tokens)
+        self.token_ends = frozenset(t.end for t in self.tokens)
+
+    @property
+    def text(self) -> str:
+        return self.normalized.text
+
+    def on_token_boundaries(self, start: int, end: int) -> bool:
+        return start in self.token_starts and end in self.token_ends
+
+    def clause_bounds(self, start: int, end: int) -> tuple[int, int]:
+        text = self.text
+        left = start
+        while left > 0 and text[left - 1] not in CLAUSE_BREAKS:
+            left -= 1
+        right = end
+        while right < len(text) and text[right] not in CLAUSE_BREAKS:
+            right += 1
+        return left, right
+
+
+class TermIndex:
+    """Every term of the rule set (matchers, phrases, context words) in one automaton."""
+
+    def __init__(self, terms: Iterable[str]):
+        self._automaton = ahocorasick.Automaton()
+        for term in sorted(set(terms)):
+            if term:
+                self._automaton.add_word(term, term)
+        self._empty = len(self._automaton) == 0
+        if not self._empty:
+            self._automaton.make_automaton()
+
+    def find_all(self, text: str) -> dict[str, list[tuple[int, int]]]:
+        found: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        if self._empty:
+            return found
+        for end_index, term in self._automaton.iter(text):
+            found[term].append((end_index - len(term) + 1, end_index + 1))
+        return found
+
+
+class PatternIndex:
+    """All token patterns of the rule set in one spaCy Matcher, keyed by an id per pattern."""
+
+    def __init__(self, tokenizer: ChineseTokenizer):
+        self._matcher = Matcher(tokenizer.nlp.vocab)
+        self._count = 0
+
+    def add(self, key: str, pattern: list[dict[str, Any]]) -> None:
+        self._matcher.add(key, [pattern])
+        self._count += 1
+
+    def find_all(self, doc: Doc) -> dict[str, list[tuple[int, int]]]:
+        found: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        if not self._count:
+            return found
+        for match_id, start, end in self._matcher(doc):
+            span = doc[start:end]
+            found[doc.vocab.strings[match_id]].append((span.start_char, span.end_char))
+        return found
+
+
+class CompiledMatcher(Protocol):
+    def hits(self, analysis: Analysis) -> list[Hit]: ...
+
+    def near_misses(self, analysis: Analysis) -> list[Hit]: ...
+
+
+@dataclass
+class TermsMatcher:
+    terms: frozenset[str]
+
+    def _all(self, analysis: Analysis) -> Iterable[tuple[str, int, int]]:
+        for term in self.terms:
+            for start, end in analysis.occurrences.get(term, ()):
+                yield term, start, end
+
+    def hits(self, analysis: Analysis) -> list[Hit]:
+        return [
+            Hit(start, end, f"term {term}")
+            for term, start, end in self._all(analysis)
+            if analysis.on_token_boundaries(start, end)
+        ]
+
+    def near_misses(self, analysis: Analysis) -> list[Hit]:
+        """Occurrences inside a longer word (最 in 最近): shown by `explain`, never fired."""
+        return [
+            Hit(start, end, f"term {term} (inside a longer word, not a whole token)")
+            for term, start, end in self._all(analysis)
+            if not analysis.on_token_boundaries(start, end)
+        ]
+
+
+@dataclass
+class RegexMatcher:
+    source: str
+    compiled: Any = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.compiled = re2.compile(self.source)
+
+    def hits(self, analysis: Analysis) -> list[Hit]:
+        return [
+            Hit(m.start(), m.end(), f"regex {self.source}")
+            for m in self.compiled.finditer(analysis.text)
+            if m.end() > m.start()
+        ]
+
+    def near_misses(self, analysis: Analysis) -> list[Hit]:
+        return []
+
+
+@dataclass
+class PatternMatcher:
+    key: str
+    description: str
+
+    def hits(self, analysis: Analysis) -> list[Hit]:
+        return [Hit(s, e, f"pattern {self.description}") for s, e in analysis.pattern_hits.get(self.key, ())]
+
+    def near_misses(self, analysis: Analysis) -> list[Hit]:
+        return []
+
+
+@dataclass
+class AnyMatcher:
+    children: list[CompiledMatcher]
+
+    def hits(self, analysis: Analysis) -> list[Hit]:
+        return [hit for child in self.children for hit in child.hits(analysis)]
+
+    def near_misses(self, analysis: Analysis) -> list[Hit]:
+        return [hit for child in self.children for hit in child.near_misses(analysis)]
+
+
+@dataclass
+class AllMatcher:
+    """Every child must match; the first child anchors, the others must stand `within` characters
+    of it. The reported span runs from the earliest to the latest part."""
+
+    children: list[CompiledMatcher]
+    within: int | None
+
+    def hits(self, analysis: Analysis) -> list[Hit]:
+        anchor, *others = self.children
+        other_hits = [child.hits(analysis) for child in others]
+        if any(not hits for hits in other_hits):
+            return []
+        combined: list[Hit] = []
+        for hit in anchor.hits(analysis):
+            parts = [hit]
+            for candidates in other_hits:
+                in_reach = [c for c in candidates if self.within is None or c.gap_to(hit) <= self.within]
+                if not in_reach:
+                    break
+                parts.append(min(in_reach, key=lambda c: (c.gap_to(hit), c.start)))
+            else:
+                combined.append(
+                    Hit(
+                        min(p.start for p in parts),
+                        max(p.end for p in parts),
+                        " + ".join(p.via for p in parts),
+                    )
+                )
+        return combined
+
+    def near_misses(self, analysis: Analysis) -> list[Hit]:
+        if self.hits(analysis):
+            return []
+        partial = [hit for child in self.children for hit in child.hits(analysis)]
+        return [Hit(h.start, h.end, f"{h.via} (only part of an `all` matched)") for h in partial]
+
+
+def _describe_pattern(pattern: list[dict[str, Any]]) -> str:
+    parts = []
+    for token in pattern:
+        parts.append(",".join(f"{k}={v}" for k, v in token.items()) if token else "*")
+    return "[" + " ".join(parts) + "]"
+
+
+class MatcherCompiler:
+    """Turns MatcherSpecs into compiled matchers, collecting every term for jieba and the
+    automaton and every token pattern for the shared spaCy Matcher."""
+
+    def __init__(self, resolve_terms: Any):
+        self._resolve = resolve_terms
+        self.terms: set[str] = set()
+        self.patterns: list[tuple[str, list[dict[str, Any]]]] = []
+        self._pending: list[tuple[PatternMatcher, list[dict[str, Any]]]] = []
+
+    def normalized_terms(self, items: Iterable[str]) -> frozenset[str]:
+        terms = frozenset(normalize_term(t) for t in self._resolve(items))
+        self.terms.update(terms)
+        return terms
+
+    def _expand_pattern(self, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: self._expand_pattern(v) for k, v in value.items()}
+        if isinstance(value, list):
+            expanded: list[Any] = []
+            for item in value:
+                if isinstance(item, str) and item.startswith("$"):
+                    expanded.extend(normalize_term(t) for t in self._resolve([item]))
+                else:
+                    expanded.append(self._expand_pattern(item))
+            return expanded
+        if isinstance(value, str) and value.startswith("$"):
+            return [normalize_term(t) for t in self._resolve([value])]
+        return value
+
+    def compile(self, spec: MatcherSpec, key: str) -> CompiledMatcher:
+        if spec.terms is not None:
+            return TermsMatcher(self.normalized_terms(spec.terms))
+        if spec.regex is not None:
+            return RegexMatcher(spec.regex)
+        if spec.pattern is not None:
+            pattern = [self._expand_pattern(token) for token in spec.pattern]
+            self.patterns.append((key, pattern))
+            return PatternMatcher(key, _describe_pattern(spec.pattern))
+        if spec.any is not None:
+            return AnyMatcher([self.compile(child, f"{key}.any{i}") for i, child in enumerate(spec.any)])
+        assert spec.all is not None
+        return AllMatcher([self.compile(child, f"{key}.all{i}") for i, child in enumerate(spec.all)], spec.within)
+
+
+def analyze(text: str, tokenizer: ChineseTokenizer, terms: TermIndex, patterns: PatternIndex) -> Analysis:
+    normalized = normalize(text)
+    doc = tokenizer.doc(normalized.text)
+    return Analysis(
+        normalized=normalized,
+        doc=doc,
+        tokens=ChineseTokenizer.tokens(doc),
+        occurrences=terms.find_all(normalized.text),
+        pattern_hits=patterns.find_all(doc),
+    )

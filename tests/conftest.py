@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from models.events import Category, ProductListing, TranscriptSegment
+from pipeline.engine import Engine
+from pipeline.rules import default_rules_dir, load_ruleset
+
+DATA = Path(__file__).parent / "data"
+TS = datetime(2026, 11, 1, 20, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="session")
+def engine() -> Engine:
+    return Engine(load_ruleset(default_rules_dir()))
+
+
+def make_segment(text: str, category: Category | str | None = None, **extra: object) -> TranscriptSegment:
+    fields: dict[str, object] = dict(event_id="e1", room_id="r1", product_id="p1", ts=TS, text=text, category=category)
+    fields.update(extra)
+    return TranscriptSegment.model_validate(fields)
+
+
+def make_listing(category: Category | str, **extra: object) -> ProductListing:
+    fields: dict[str, object] = dict(event_id="l1", product_id="p1", ts=TS, category=category, title="商品", price=99.0)
+    fields.update(extra)
+    return ProductListing.model_validate(fields)

@@ -1,0 +1,49 @@
+"""Small rule sets written inline, so engine tests do not depend on the shipped rules."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from pipeline.engine import Engine
+from pipeline.rules import RuleSet, load_ruleset
+
+# `lists:` comes last so that a test's `extra` lines add lists to it.
+COMMON = """
+conditions:
+  negated:
+    negation: {before: 6}
+lists:
+  negations: [不是, 不能, 不说, 没有]
+  affirmations: [不得不说]
+"""
+
+EXAMPLES = """
+    examples:
+      hit: [a1, a2]
+      miss: [b1, b2]
+"""
+
+
+def rule(rule_id: str, body: str, kind: str = "absolute-term") -> str:
+    """One rule entry; `body` holds match/unless/categories lines indented by four spaces."""
+    return (
+        f"  - id: {rule_id}\n    title: test rule\n"
+        f"    description: a rule written inline for a unit test of the engine\n"
+        f"    kind: {kind}\n    severity: medium\n    legal_basis: [test]\n    message: 'said {{match}}'\n"
+        + textwrap.indent(textwrap.dedent(body).strip("\n"), "    ")
+        + "\n"
+        + EXAMPLES.lstrip("\n")
+    )
+
+
+def ruleset(tmp_path: Path, rules: str, extra: str = "") -> RuleSet:
+    directory = tmp_path / "rules"
+    directory.mkdir(exist_ok=True)
+    (directory / "common.yaml").write_text(COMMON + extra, encoding="utf-8")
+    (directory / "test.yaml").write_text("rules:\n" + rules, encoding="utf-8")
+    return load_ruleset(directory)
+
+
+def engine(tmp_path: Path, rules: str, extra: str = "") -> Engine:
+    return Engine(ruleset(tmp_path, rules, extra))

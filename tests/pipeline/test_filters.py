@@ -1,0 +1,62 @@
+from pathlib import Path
+
+from models.events import Category
+from pipeline.filters import ProductFacts
+
+from .rulekit import engine, rule
+
+
+def verdicts(eng, text: str, facts: ProductFacts = ProductFacts()) -> list[str | None]:
+    explanation = eng.explain(text, facts)
+    return [f.suppressed_by for trace in explanation.traces for f in trace.findings]
+
+
+def test_negation_before_the_claim_in_the_same_clause(tmp_path: Path) -> None:
+    eng = engine(tmp_path, rule("n", "match: {terms: [最好]}\nunless: [negated]"))
+    assert verdicts(eng, "我们不说最好") == ["negated"]
+    assert verdicts(eng, "这不是问题,最好的面霜") == [None]  # the negation is in another clause
+    assert verdicts(eng, "不得不说这是最好的") == [None]  # an affirmation, not a denial
+
+
+def test_allowed_phrase_must_contain_the_match(tmp_path: Path) -> None:
+    eng = engine(tmp_path, rule("p", "match: {regex: '第一'}\nunless: [{phrases: [第一次]}]"))
+    assert verdicts(eng, "第一次上架") == ["phrases#1"]
+    assert verdicts(eng, "销量第一") == [None]
+
+
+def test_near_terms_respect_window_and_clause(tmp_path: Path) -> None:
+    eng = engine(tmp_path, rule("u", "match: {terms: [最好]}\nunless: [{near: {terms: [冷藏], after: 4}}]"))
+    assert verdicts(eng, "最好冷藏保存") == ["near#1"]
+    assert verdicts(eng, "最好的东西,冷藏") == [None]
+    assert verdicts(eng, "最好的面霜买回去冷藏") == [None]
+
+
+def test_near_regex(tmp_path: Path) -> None:
+    eng = engine(tmp_path, rule("g", "match: {terms: [一级]}\nunless: [{near: {regex: '压榨', after: 3}}]"))
+    assert verdicts(eng, "一级压榨花生油") == ["near#1"]
+
+
+def test_listing_certification_and_category(tmp_path: Path) -> None:
+    body = "match: {terms: [美白]}\nunless: [{listing: {certification: '国妆特字'}}, {listing: {categories: [drug]}}]"
+    eng = engine(tmp_path, rule("c", body))
+    certified = ProductFacts(category=Category.cosmetics, certifications=("国妆特字G20200001",))
+    assert verdicts(eng, "美白效果好", certified) == ["listing#1"]
+    assert verdicts(eng, "美白效果好", ProductFacts(category=Category.cosmetics, certifications=("国妆网备字",))) == [None]
+    assert verdicts(eng, "美白效果好", ProductFacts(category=Category.drug)) == ["listing#2"]
+
+
+def test_listing_supports_price(tmp_path: Path) -> None:
+    eng = engine(tmp_path, rule("pr", r"match: {regex: '原价\d+今天只要\d+'}" + "\nunless: [{listing: {supports_price: true}}]"))
+    honest = ProductFacts(price=99, original_price=999)
+    invented = ProductFacts(price=99, original_price=129)
+    assert verdicts(eng, "原价999今天只要99", honest) == ["listing#1"]
+    assert verdicts(eng, "原价999今天只要99", invented) == [None]
+    assert verdicts(eng, "原价999今天只要99", ProductFacts()) == [None]
+
+
+def test_categories_scope_rules(tmp_path: Path) -> None:
+    eng = engine(tmp_path, rule("m", "match: {terms: [治疗]}\nexcept_categories: [drug]"))
+    analysis = eng.analyze("可以治疗头疼")
+    assert eng.detect(analysis, ProductFacts(category=Category.drug)) == []
+    assert len(eng.detect(analysis, ProductFacts(category=Category.food))) == 1
+    assert len(eng.detect(analysis, ProductFacts())) == 1  # unknown category: the rule applies

@@ -87,13 +87,18 @@ class NegationSpec(_Strict):
 
 class NearSpec(_Strict):
     """Some words (terms or regex) stand within `before` characters before or `after` characters
-    after the match, in the same clause."""
+    after the match, in the same clause. Context lying wholly inside the match is part of the claim
+    and does not count, unless `in_match` says so."""
 
     terms: list[str] | None = None
     regex: str | None = None
     before: int = Field(default=0, ge=0, le=60)
     after: int = Field(default=0, ge=0, le=60)
     cross_clause: bool = False
+    in_match: bool = Field(
+        default=False,
+        description="also count context found inside the match itself (3C in 国家3C认证)",
+    )
 
     @model_validator(mode="after")
     def _one_kind(self) -> NearSpec:

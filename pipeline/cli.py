@@ -237,5 +237,21 @@ def eval_command(
                   f"{', '.join(f.rules)}: {escape('、'.join(f.matches))}")
 
 
+@app.command()
+def broker(
+    port: Annotated[int, typer.Option("--port", help="client port on 127.0.0.1 (0 picks a free one)")] = 9092,
+    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="keep data here (default: a temp dir)")] = None,
+) -> None:
+    """Run a single-node Apache Kafka 3.9 broker (KRaft) from jars fetched once through Maven.
+    Prints `ready HOST:PORT` when clients can connect; stops cleanly on SIGTERM or Ctrl-C."""
+    from pipeline.broker import run_forever
+
+    try:
+        run_forever(port, data_dir)
+    except ClaimwatchError as exc:
+        err.print(f"[red]error[/red] {escape(str(exc))}")
+        raise typer.Exit(1) from None
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()

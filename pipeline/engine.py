@@ -93,7 +93,7 @@ class Engine:
         self.ruleset = ruleset
         compiler = MatcherCompiler(ruleset.resolve_terms)
         named = {
-            name: compile_condition(name, spec, compiler.normalized_terms)
+            name: compile_condition(name, spec, compiler.context_terms_of)
             for name, spec in ruleset.conditions.items()
         }
         self.rules: list[CompiledRule] = []
@@ -102,12 +102,12 @@ class Engine:
             predicates = [
                 named[item]
                 if isinstance(item, str)
-                else compile_condition(_inline_name(item, i), item, compiler.normalized_terms)
+                else compile_condition(_inline_name(item, i), item, compiler.context_terms_of)
                 for i, item in enumerate(loaded.spec.unless, start=1)
             ]
             self.rules.append(CompiledRule(loaded, matcher, predicates))
         self.tokenizer = ChineseTokenizer(compiler.terms)
-        self.terms = TermIndex(compiler.terms)
+        self.terms = TermIndex(compiler.terms | compiler.context_terms)
         self.patterns = PatternIndex(self.tokenizer)
         for key, pattern in compiler.patterns:
             self.patterns.add(key, pattern)

@@ -10,13 +10,26 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import cn2an
 import re2
 
 from models.events import Category
-from models.rules import ConditionSpec
+from models.rules import ConditionSpec, NearSpec
 from pipeline.match import Analysis, Hit
 
-_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+# A number said as digits or Chinese numerals, unless a count or unit follows (拍2件, 打5折).
+_NUMBER = re.compile(r"(\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万]+)(?![件单个盒瓶支袋包罐斤克天折号次%]|g|ml)")
+
+
+def spoken_numbers(text: str) -> list[float]:
+    """Prices as said: 999, 九百九十九, 一万二, 1.5万 all become numbers (cn2an's smart mode)."""
+    numbers = []
+    for found in _NUMBER.finditer(text):
+        try:
+            numbers.append(float(cn2an.cn2an(found.group(1), "smart")))
+        except (ValueError, KeyError):
+            continue
+    return numbers
 
 
 @dataclass(frozen=True)
@@ -31,10 +44,17 @@ class ProductFacts:
     source: str = "none"
 
 
-def _occurs_within(analysis: Analysis, terms: frozenset[str], lo: int, hi: int, exclude: Hit | None) -> str | None:
+def _inside(start: int, end: int, hit: Hit) -> bool:
+    """Context found inside the match itself is part of the claim, not context around it."""
+    return start >= hit.start and end <= hit.end
+
+
+def _occurs_within(
+    analysis: Analysis, terms: frozenset[str], lo: int, hi: int, hit: Hit, in_match: bool
+) -> str | None:
     for term in terms:
         for start, end in analysis.occurrences.get(term, ()):
-            if start >= lo and end <= hi and not (exclude and start == exclude.start and end == exclude.end):
+            if start >= lo and end <= hi and (in_match or not _inside(start, end, hit)):
                 return term
     return None
 
@@ -83,32 +103,32 @@ def phrases(terms: frozenset[str]) -> Callable[..., str | None]:
     return test
 
 
-def near_terms(terms: frozenset[str], before: int, after: int, cross_clause: bool) -> Callable[..., str | None]:
+def near_terms(terms: frozenset[str], spec: NearSpec) -> Callable[..., str | None]:
     def test(analysis: Analysis, hit: Hit, facts: ProductFacts) -> str | None:
-        lo, hi = _window(analysis, hit, before, after, cross_clause)
-        found = _occurs_within(analysis, terms, lo, hi, hit)
+        lo, hi = _window(analysis, hit, spec)
+        found = _occurs_within(analysis, terms, lo, hi, hit, spec.in_match)
         return f"context {found!r} nearby" if found else None
 
     return test
 
 
-def near_regex(pattern: str, before: int, after: int, cross_clause: bool) -> Callable[..., str | None]:
-    compiled = re2.compile(pattern)
+def near_regex(spec: NearSpec) -> Callable[..., str | None]:
+    compiled = re2.compile(spec.regex)
 
     def test(analysis: Analysis, hit: Hit, facts: ProductFacts) -> str | None:
-        lo, hi = _window(analysis, hit, before, after, cross_clause)
+        lo, hi = _window(analysis, hit, spec)
         for found in compiled.finditer(analysis.text[lo:hi]):
             start, end = found.start() + lo, found.end() + lo
-            if end > start and not (start == hit.start and end == hit.end):
+            if end > start and (spec.in_match or not _inside(start, end, hit)):
                 return f"context {found.group(0)!r} nearby"
         return None
 
     return test
 
 
-def _window(analysis: Analysis, hit: Hit, before: int, after: int, cross_clause: bool) -> tuple[int, int]:
-    lo, hi = hit.start - before, hit.end + after
-    if not cross_clause:
+def _window(analysis: Analysis, hit: Hit, spec: NearSpec) -> tuple[int, int]:
+    lo, hi = hit.start - spec.before, hit.end + spec.after
+    if not spec.cross_clause:
         clause_lo, clause_hi = analysis.clause_bounds(hit.start, hit.end)
         lo, hi = max(lo, clause_lo), min(hi, clause_hi)
     return max(0, lo), min(len(analysis.text), hi)
@@ -140,7 +160,7 @@ def listing_supports_price() -> Callable[..., str | None]:
         listed = [p for p in (facts.price, facts.original_price) if p is not None]
         if facts.original_price is None:
             return None
-        said = [float(n) for n in _NUMBER.findall(analysis.text[hit.start : hit.end])]
+        said = spoken_numbers(analysis.text[hit.start : hit.end])
         if said and all(any(abs(s - p) < 0.5 for p in listed) for s in said):
             return f"listing price {facts.price} / original price {facts.original_price} match what was said"
         return None
@@ -163,11 +183,7 @@ def compile_condition(
         return Predicate(name, describe or "inside an allowed phrase", phrases(normalized_terms(spec.phrases)))
     if spec.near is not None:
         near = spec.near
-        if near.terms is not None:
-            test = near_terms(normalized_terms(near.terms), near.before, near.after, near.cross_clause)
-        else:
-            assert near.regex is not None
-            test = near_regex(near.regex, near.before, near.after, near.cross_clause)
+        test = near_terms(normalized_terms(near.terms), near) if near.terms is not None else near_regex(near)
         return Predicate(name, describe or "lawful context nearby", test)
     assert spec.listing is not None
     listing = spec.listing

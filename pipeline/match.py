@@ -63,12 +63,13 @@ class Analysis:
         return start in self.token_starts and end in self.token_ends
 
     def clause_bounds(self, start: int, end: int) -> tuple[int, int]:
-        text = self.text
+        """The clause around a span: up to punctuation or a spoken pause (dropped whitespace)."""
+        text, pauses = self.text, self.normalized.pauses
         left = start
-        while left > 0 and text[left - 1] not in CLAUSE_BREAKS:
+        while left > 0 and text[left - 1] not in CLAUSE_BREAKS and left not in pauses:
             left -= 1
         right = end
-        while right < len(text) and text[right] not in CLAUSE_BREAKS:
+        while right < len(text) and text[right] not in CLAUSE_BREAKS and right not in pauses:
             right += 1
         return left, right
 
@@ -239,7 +240,10 @@ class MatcherCompiler:
 
     def __init__(self, resolve_terms: Any):
         self._resolve = resolve_terms
+        # Matcher terms go into jieba's dictionary and the automaton; context terms (from `unless`)
+        # only into the automaton, so an exception's phrase never changes how a claim segments.
         self.terms: set[str] = set()
+        self.context_terms: set[str] = set()
         self.patterns: list[tuple[str, list[dict[str, Any]]]] = []
         self._pending: list[tuple[PatternMatcher, list[dict[str, Any]]]] = []
 
@@ -247,6 +251,21 @@ class MatcherCompiler:
         terms = frozenset(normalize_term(t) for t in self._resolve(items))
         self.terms.update(terms)
         return terms
+
+    def context_terms_of(self, items: Iterable[str]) -> frozenset[str]:
+        terms = frozenset(normalize_term(t) for t in self._resolve(items))
+        self.context_terms.update(terms)
+        return terms
+
+    def _collect_token_texts(self, pattern: list[dict[str, Any]]) -> None:
+        """Literal token texts in a pattern join jieba's dictionary, so 药监部门 can be one token."""
+        for token in pattern:
+            for key in ("TEXT", "ORTH", "LOWER", "NORM"):
+                value = token.get(key)
+                if isinstance(value, str):
+                    self.terms.add(value)
+                elif isinstance(value, dict) and isinstance(value.get("IN"), list):
+                    self.terms.update(v for v in value["IN"] if isinstance(v, str))
 
     def _expand_pattern(self, value: Any) -> Any:
         if isinstance(value, dict):
@@ -270,6 +289,7 @@ class MatcherCompiler:
             return RegexMatcher(spec.regex)
         if spec.pattern is not None:
             pattern = [self._expand_pattern(token) for token in spec.pattern]
+            self._collect_token_texts(pattern)
             self.patterns.append((key, pattern))
             return PatternMatcher(key, _describe_pattern(spec.pattern))
         if spec.any is not None:

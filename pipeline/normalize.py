@@ -32,6 +32,9 @@ class NormalizedText:
     text: str
     starts: tuple[int, ...]
     ends: tuple[int, ...]
+    # Positions in `text` where whitespace between Chinese characters was dropped. Matching reads
+    # across them (祛 斑), but a spoken pause also ends a clause for negation and context windows.
+    pauses: frozenset[int] = frozenset()
 
     def to_original(self, start: int, end: int) -> tuple[int, int]:
         """Map a [start, end) span of the normalized text to the original text."""
@@ -118,6 +121,16 @@ def _drop_inner_separators(chars: list[_Char]) -> list[_Char]:
     return out
 
 
+def _pauses(chars: list[_Char], original: str) -> frozenset[int]:
+    """Indices whose character follows whitespace in the original that normalization dropped."""
+    found = set()
+    for i in range(1, len(chars)):
+        gap = original[chars[i - 1][2] : chars[i][1]]
+        if gap and any(c.isspace() for c in gap):
+            found.add(i)
+    return frozenset(found)
+
+
 def normalize(text: str) -> NormalizedText:
     chars: list[_Char] = [(ch, i, i + 1) for i, ch in enumerate(text)]
     for stage in (_nfkc, _to_simplified, _strip_pinyin_annotations, _drop_inner_separators):
@@ -127,6 +140,7 @@ def normalize(text: str) -> NormalizedText:
         text="".join(ch for ch, _, _ in chars),
         starts=tuple(start for _, start, _ in chars),
         ends=tuple(end for _, _, end in chars),
+        pauses=_pauses(chars, text),
     )
 
 

@@ -41,10 +41,10 @@ def example_events(example: ExampleSpec, default_category: object) -> tuple[Tran
         category=category,
     )
     needs_listing = example.certifications or example.price is not None or example.attributes
-    if not needs_listing or category is None:
+    if not needs_listing:
         return segment, None
     listing = ProductListing(
-        event_id="example-listing", product_id="example-product", ts=_EPOCH, category=category,
+        event_id="example-listing", product_id="example-product", ts=_EPOCH, category=category or "other",
         title=example.text[:20], price=example.price if example.price is not None else 0.0,
         original_price=example.original_price, certifications=example.certifications,
         attributes=example.attributes,

@@ -39,7 +39,7 @@ def rule(rule_id: str, body: str, kind: str = "absolute-term") -> str:
 
 def ruleset(tmp_path: Path, rules: str, extra: str = "") -> RuleSet:
     directory = tmp_path / "rules"
-    directory.mkdir(exist_ok=True)
+    directory.mkdir(parents=True, exist_ok=True)
     (directory / "common.yaml").write_text(COMMON + extra, encoding="utf-8")
     (directory / "test.yaml").write_text("rules:\n" + rules, encoding="utf-8")
     return load_ruleset(directory)

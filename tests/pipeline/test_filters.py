@@ -60,3 +60,26 @@ def test_categories_scope_rules(tmp_path: Path) -> None:
     assert eng.detect(analysis, ProductFacts(category=Category.drug)) == []
     assert len(eng.detect(analysis, ProductFacts(category=Category.food))) == 1
     assert len(eng.detect(analysis, ProductFacts())) == 1  # unknown category: the rule applies
+
+
+def test_a_spoken_pause_ends_the_clause_for_negation(tmp_path: Path) -> None:
+    eng = engine(tmp_path, rule("n", "match: {terms: [美白]}\nunless: [negated]"))
+    assert verdicts(eng, "不是遮盖的 是真美白") == [None]
+    assert verdicts(eng, "不是美白") == ["negated"]
+
+
+def test_context_inside_the_match_does_not_count_unless_asked(tmp_path: Path) -> None:
+    body = "match: {regex: '大数据显示'}\nunless: [{near: {terms: [显示], before: 2, after: 2}}]"
+    eng = engine(tmp_path, rule("d", body))
+    assert verdicts(eng, "大数据显示有效") == [None]
+    body = "match: {regex: '国家3c认证'}\nunless: [{near: {terms: [3c], before: 2, after: 2, in_match: true}}]"
+    eng = engine(tmp_path / "b", rule("c", body))
+    assert verdicts(eng, "国家3C认证") == ["near#1"]
+
+
+def test_price_support_reads_chinese_numerals_and_ignores_counts(tmp_path: Path) -> None:
+    eng = engine(tmp_path, rule("pr", "match: {regex: '原价.*只要.+'}\nunless: [{listing: {supports_price: true}}]"))
+    honest = ProductFacts(price=99, original_price=999)
+    assert verdicts(eng, "原价九百九十九今天只要九十九", honest) == ["listing#1"]
+    assert verdicts(eng, "原价999拍2件只要99", honest) == ["listing#1"]
+    assert verdicts(eng, "原价一千九百九十九今天只要九十九", honest) == [None]

@@ -52,3 +52,11 @@ def test_near_misses_show_terms_inside_longer_words(tmp_path: Path) -> None:
     assert explanation.fired == []
     (trace,) = explanation.traces
     assert "not a whole token" in trace.near_misses[0].via
+
+
+def test_pattern_words_join_the_dictionary_but_exception_words_do_not(tmp_path: Path) -> None:
+    body = "match: {pattern: [{TEXT: {IN: [药监部门]}}, {TEXT: 推荐}]}\nunless: [{phrases: [最后一个链接]}]"
+    eng = engine(tmp_path, rule("p", body))
+    assert fired(eng, "药监部门推荐的") == [("p", "药监部门推荐")]
+    words = [t.text for t in eng.analyze("还有最后一个链接").tokens]
+    assert "最后一个链接" not in words

@@ -51,3 +51,10 @@ def test_pinyin_in_parentheses_not_after_chinese_is_kept() -> None:
 def test_terms_normalize_like_text() -> None:
     assert normalize_term("頂級") == "顶级"
     assert normalize_term("ＮＯ．１") == "no.1"
+
+
+def test_dropped_whitespace_is_remembered_as_a_pause() -> None:
+    n = normalize("不是遮盖的 是真美白")
+    assert n.text == "不是遮盖的是真美白"
+    assert n.pauses == frozenset({5})
+    assert normalize("祛斑美白").pauses == frozenset()

@@ -25,6 +25,10 @@ class Evidence(BaseModel):
     end: int = Field(ge=0, description="End offset (exclusive) of the match in `text`.")
     normalized: str = Field(description="The matched words after normalization, as the rule saw them.")
     via: str = Field(description="Which term, regex or pattern of the rule matched.")
+    claim: str = Field(
+        description="The normalized clause the match stands in; a room repeating it within the "
+        "dedup window raises no new alert."
+    )
 
 
 class Alert(BaseModel):

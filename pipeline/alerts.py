@@ -31,6 +31,7 @@ def build_alert(
 ) -> Alert:
     spec = finding.rule.spec
     start, end = analysis.normalized.to_original(finding.hit.start, finding.hit.end)
+    clause_start, clause_end = analysis.clause_bounds(finding.hit.start, finding.hit.end)
     matched = segment.text[start:end]
     category = facts.category.value if facts.category else None
     message = spec.message.format_map(_KeepUnknown(match=matched, category=category or "unknown"))
@@ -53,6 +54,7 @@ def build_alert(
             end=end,
             normalized=analysis.text[finding.hit.start : finding.hit.end],
             via=finding.hit.via,
+            claim=analysis.text[clause_start:clause_end],
         ),
         ruleset_version=ruleset_version,
     )

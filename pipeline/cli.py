@@ -70,11 +70,15 @@ def scan(
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="write alerts here (default stdout)")] = None,
     rules: RulesOption = None,
     pretty: Annotated[bool, typer.Option("--pretty", help="readable alerts instead of JSON lines")] = False,
+    dedup_window: Annotated[
+        Optional[float], typer.Option("--dedup-window", help="seconds of event time a repeated claim stays quiet")
+    ] = None,
 ) -> None:
     """Scan recorded events offline; alerts are written as JSON lines. Exit code 1 if any line was bad."""
     from pipeline.scan import Scanner
 
-    scanner = Scanner(_engine(rules))
+    settings = load_settings(rules_dir=rules, dedup_window_s=dedup_window)
+    scanner = Scanner(_engine(settings.rules_dir), settings.dedup_window, settings.max_text_chars)
     source = sys.stdin if input == "-" else open(input, encoding="utf-8", errors="surrogateescape")
     sink = open(output, "w", encoding="utf-8") if output else sys.stdout
     try:
@@ -92,7 +96,7 @@ def scan(
         err.print(f"[red]rejected[/red] {escape(str(problem))}")
     err.print(
         f"scanned {stats.segments} segments and {stats.listings} listings: "
-        f"{stats.alerts} alerts, {len(stats.rejected)} bad lines"
+        f"{stats.alerts} alerts ({stats.repeats_suppressed} repeats suppressed), {len(stats.rejected)} bad lines"
     )
     if stats.rejected:
         raise typer.Exit(1)
@@ -251,6 +255,25 @@ def broker(
     except ClaimwatchError as exc:
         err.print(f"[red]error[/red] {escape(str(exc))}")
         raise typer.Exit(1) from None
+
+
+@app.command()
+def worker(
+    broker: Annotated[Optional[str], typer.Option("--broker", help="bootstrap servers host:port[,host:port]")] = None,
+    topic_prefix: Annotated[Optional[str], typer.Option("--topic-prefix", help="prefix of every topic")] = None,
+    partitions: Annotated[Optional[int], typer.Option("--partitions", help="partitions of created topics")] = None,
+    dedup_window: Annotated[Optional[float], typer.Option("--dedup-window", help="seconds")] = None,
+    rules: RulesOption = None,
+    loglevel: Annotated[str, typer.Option("--loglevel")] = "info",
+) -> None:
+    """Run the stream worker: transcripts and listings in, alerts and dead letters out."""
+    from pipeline.app import run_worker
+
+    settings = load_settings(
+        broker=broker, topic_prefix=topic_prefix, partitions=partitions, dedup_window_s=dedup_window, rules_dir=rules
+    )
+    _ruleset(settings.rules_dir)  # fail fast, with located errors, on a broken rule set
+    run_worker(settings, loglevel)
 
 
 def main() -> None:  # pragma: no cover - console entry point

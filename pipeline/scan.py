@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from models.alerts import Alert
 from models.events import ProductListing, TranscriptSegment
 from pipeline.core import detect_segment
-from pipeline.decode import decode_event
+from pipeline.decode import MAX_TEXT_CHARS, decode_event
+from pipeline.dedup import Deduplicator
 from pipeline.engine import Engine
 from pipeline.errors import EventError
 
@@ -20,15 +22,20 @@ class ScanStats:
     segments: int = 0
     listings: int = 0
     alerts: int = 0
+    repeats_suppressed: int = 0
     rejected: list[EventError] = field(default_factory=list)
 
 
 class Scanner:
-    """Holds listing state across events; feed it events in order."""
+    """Holds listing and dedup state across events; feed it events in order."""
 
-    def __init__(self, engine: Engine):
+    def __init__(
+        self, engine: Engine, dedup_window: timedelta = timedelta(seconds=60), max_text_chars: int = MAX_TEXT_CHARS
+    ):
         self.engine = engine
         self.listings: dict[str, ProductListing] = {}
+        self.dedup = Deduplicator({}, dedup_window)
+        self.max_text_chars = max_text_chars
         self.stats = ScanStats()
 
     def handle(self, event: TranscriptSegment | ProductListing) -> list[Alert]:
@@ -38,7 +45,9 @@ class Scanner:
             return []
         self.stats.segments += 1
         listing = self.listings.get(event.product_id) if event.product_id else None
-        alerts = detect_segment(self.engine, event, listing)
+        found = detect_segment(self.engine, event, listing)
+        alerts = self.dedup.admit(found)
+        self.stats.repeats_suppressed += len(found) - len(alerts)
         self.stats.alerts += len(alerts)
         return alerts
 
@@ -49,7 +58,7 @@ class Scanner:
             if not line.strip():
                 continue
             try:
-                event = decode_event(line, where=f"line {number}")
+                event = decode_event(line, where=f"line {number}", max_text_chars=self.max_text_chars)
             except EventError as exc:
                 exc.raw = line
                 self.stats.rejected.append(exc)

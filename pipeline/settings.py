@@ -1,11 +1,14 @@
 """All configuration in one frozen model, read from CLAIMWATCH_* environment variables; CLI flags
-override it by building a copy."""
+override it by building a copy. The stream worker, `scan` and the tools read the same model, so a
+setting such as the dedup window means the same thing offline and live."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pipeline.decode import MAX_TEXT_CHARS
@@ -17,6 +20,45 @@ class Settings(BaseSettings):
 
     rules_dir: Path = Field(default_factory=default_rules_dir, description="directory of rule YAML files")
     max_text_chars: int = Field(default=MAX_TEXT_CHARS, ge=1, description="longer segments are rejected")
+    dedup_window_s: float = Field(
+        default=60.0, ge=0, description="same rule, claim and room within this much event time: one alert"
+    )
+
+    # Kafka
+    broker: str = Field(default="127.0.0.1:9092", description="bootstrap servers, comma-separated host:port")
+    topic_prefix: str = Field(default="claimwatch.", description="prefix of every topic the pipeline uses")
+    partitions: int = Field(default=4, ge=1, description="partitions of topics the worker creates")
+    replication_factor: int = Field(default=1, ge=1)
+    group_id: str | None = Field(default=None, description="consumer group; default <prefix>worker")
+    batch_size: int = Field(default=200, ge=1, description="segments taken per batch")
+    batch_within_s: float = Field(default=0.2, gt=0, description="longest wait to fill a batch")
+    listing_wait_s: float = Field(
+        default=2.0, ge=0, description="how long a batch waits for listings already on the topic to be applied"
+    )
+
+    # Security, passed through to the Kafka client for real clusters.
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "PLAIN"
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_cafile: Path | None = None
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
+
+    @property
+    def dedup_window(self) -> timedelta:
+        return timedelta(seconds=self.dedup_window_s)
+
+    def topic(self, name: str) -> str:
+        return f"{self.topic_prefix}{name}"
+
+    @property
+    def consumer_group(self) -> str:
+        return self.group_id or f"{self.topic_prefix}worker"
+
+    @property
+    def bootstrap_servers(self) -> list[str]:
+        return [server.strip() for server in self.broker.split(",") if server.strip()]
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -39,7 +39,7 @@ def test_scan_clean_input_exits_zero(tmp_path: Path) -> None:
     events = _events(tmp_path, {"type": "transcript", "event_id": "s1", "room_id": "r1", "ts": 0, "text": "你好"})
     result = runner.invoke(app, ["scan", str(events), "--rules", str(tmp_path / "rules")])
     assert result.exit_code == 0, result.output
-    assert "0 alerts, 0 bad lines" in result.output
+    assert "0 alerts (0 repeats suppressed), 0 bad lines" in result.output
 
 
 def test_schema_prints_json_schema() -> None:

@@ -10,8 +10,9 @@ LISTING = {"type": "listing", "event_id": "l1", "product_id": "p1", "ts": 176722
 
 
 def segment(event_id: str, text: str, product_id: str = "p1", **extra: object) -> dict:
-    return {"type": "transcript", "event_id": event_id, "room_id": "r1", "product_id": product_id,
-            "ts": "2026-01-01T00:00:00Z", "text": text, **extra}
+    fields = {"type": "transcript", "event_id": event_id, "room_id": "r1", "product_id": product_id,
+              "ts": "2026-01-01T00:00:00Z", "text": text}
+    return {**fields, **extra}
 
 
 def lines(*records: object) -> list[str]:
@@ -24,7 +25,7 @@ def test_segments_join_their_listing_in_order(tmp_path: Path) -> None:
         segment("s1", "可以治疗头疼", category="food"),  # before its listing: the segment's category
         LISTING,
         segment("s2", "可以治疗头疼", category="food"),  # after: the listing says drug
-        segment("s3", "可以治疗头疼", product_id="other"),
+        segment("s3", "可以治疗头疼", product_id="other", room_id="r2"),
     )))
     assert [a.event_id for a in alerts] == ["s1", "s3"]
     assert scanner.stats.segments == 3 and scanner.stats.listings == 1
@@ -61,3 +62,16 @@ def test_oversized_text_is_rejected(tmp_path: Path) -> None:
     scanner = Scanner(engine(tmp_path, rule("t", "match: {terms: [最好]}")))
     list(scanner.scan_lines(lines(segment("big", "好" * 6000))))
     assert "over the limit" in str(scanner.stats.rejected[0])
+
+
+def test_a_repeated_claim_in_a_room_alerts_once_per_window(tmp_path: Path) -> None:
+    scanner = Scanner(engine(tmp_path, rule("t", "match: {terms: [最好]}")))
+    alerts = list(scanner.scan_lines(lines(
+        segment("s1", "这是最好的", ts="2026-01-01T00:00:00Z"),
+        segment("s2", "这是最好的", ts="2026-01-01T00:00:30Z"),  # repeat inside the window
+        segment("s3", "这是最好的", ts="2026-01-01T00:00:30Z", room_id="r2"),  # another room
+        segment("s4", "真的最好的", ts="2026-01-01T00:00:40Z"),  # another claim
+        segment("s5", "这是最好的", ts="2026-01-01T00:01:05Z"),  # the window has passed
+    )))
+    assert [a.event_id for a in alerts] == ["s1", "s3", "s4", "s5"]
+    assert scanner.stats.repeats_suppressed == 1

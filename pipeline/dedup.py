@@ -1,0 +1,42 @@
+"""Repeated alerts: the same rule on the same claim in the same room within a window of event
+time is published once. `scan` keeps the state in a dict, the stream worker in a changelogged
+Faust table keyed by room; both run this code, so they publish the same alerts."""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from datetime import timedelta
+
+from models.alerts import Alert
+
+# room_id -> {"rule_id\x1fclaim": epoch seconds of the last published alert}
+DedupState = MutableMapping[str, dict[str, float]]
+
+
+class Deduplicator:
+    def __init__(self, state: DedupState, window: timedelta):
+        self.state = state
+        self.window = window.total_seconds()
+
+    def admit(self, alerts: list[Alert]) -> list[Alert]:
+        """The alerts to publish; remembers them so that repeats inside the window are dropped."""
+        if self.window <= 0 or not alerts:
+            return alerts
+        by_room: dict[str, list[Alert]] = {}
+        for alert in alerts:
+            by_room.setdefault(alert.room_id, []).append(alert)
+        admitted: list[Alert] = []
+        for room, room_alerts in by_room.items():
+            seen = dict(self.state.get(room) or {})
+            for alert in room_alerts:
+                now = alert.ts.timestamp()
+                key = f"{alert.rule_id}\x1f{alert.evidence.claim}"
+                last = seen.get(key)
+                if last is not None and abs(now - last) < self.window:
+                    continue
+                seen[key] = now
+                admitted.append(alert)
+            newest = max(seen.values())
+            # Keep the state small: what is older than the window can no longer suppress anything.
+            self.state[room] = {k: t for k, t in seen.items() if newest - t < self.window}
+        return sorted(admitted, key=alerts.index)

@@ -24,7 +24,7 @@ import faust
 from faust.types import EventT, StreamT
 
 from models.events import ProductListing, TranscriptSegment
-from pipeline.core import detect_segment
+from pipeline.core import add_listing_version, detect_segment, listing_as_of
 from pipeline.decode import decode_event
 from pipeline.dedup import Deduplicator
 from pipeline.engine import Engine
@@ -98,6 +98,8 @@ class Worker:
             web_enabled=False,
             consumer_auto_offset_reset="earliest",
             broker_commit_interval=1.0,
+            broker_session_timeout=settings.session_timeout_s,
+            broker_heartbeat_interval=min(3.0, settings.session_timeout_s / 3),
             producer_acks=-1,
             processing_guarantee="at_least_once",
             stream_wait_empty=False,
@@ -155,34 +157,33 @@ class Worker:
             except EventError as exc:
                 await self._deadletter(event, exc)
             else:
-                self.listings[listing.product_id] = listing.model_dump(mode="json")
+                known = [ProductListing.model_validate(v) for v in self.listings.get(listing.product_id) or []]
+                versions = add_listing_version(known, listing)
+                self.listings[listing.product_id] = [v.model_dump(mode="json") for v in versions]
                 self.counters.listings += 1
             self._listing_positions[message.partition] = message.offset + 1
 
-    def _listing(self, product_id: str | None) -> ProductListing | None:
-        if not product_id:
+    def _listing(self, segment: TranscriptSegment) -> ProductListing | None:
+        if not segment.product_id:
             return None
-        data = self.listings.get(product_id)
-        return ProductListing.model_validate(data) if data else None
+        versions = [ProductListing.model_validate(v) for v in self.listings.get(segment.product_id) or []]
+        return listing_as_of(versions, segment)
 
     async def _await_listings(self) -> None:
-        """Wait (bounded) until every listings partition this worker reads is applied up to the
-        highwater mark its consumer has seen."""
-        deadline = time.monotonic() + self.settings.listing_wait_s
+        """Wait (bounded) until every listings partition this worker reads is applied up to its
+        end offset on the broker, so a listing sent before a segment is known when it is judged."""
         consumer = self.app.consumer
         topic = self.listings_topic.get_topic_name()
+        mine = [tp for tp in consumer.assignment() if tp.topic == topic]
+        if not mine:
+            return
+        ends = await consumer.highwaters(*mine)
+        deadline = time.monotonic() + self.settings.listing_wait_s
         while time.monotonic() < deadline:
-            behind = False
-            for tp in consumer.assignment():
-                if tp.topic != topic:
-                    continue
-                highwater = consumer.highwater(tp)
-                if highwater is not None and self._listing_positions.get(tp.partition, 0) < highwater:
-                    behind = True
-                    break
-            if not behind:
+            if all(self._listing_positions.get(tp.partition, 0) >= (end or 0) for tp, end in ends.items()):
                 return
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0.005)
+        log.warning("listings still behind after %.1fs; judging the batch with what is known", self.settings.listing_wait_s)
 
     # --- transcripts --------------------------------------------------------------------------
 
@@ -194,9 +195,11 @@ class Worker:
             deliveries = []
             for event in events:
                 deliveries.extend(await self._process_segment(stream, event, dedup))
-            # At-least-once: offsets move only after every alert of the batch is on the broker.
+            # At-least-once: offsets move only after every alert of the batch, and the dedup
+            # changelog written for it, are on the broker.
             if deliveries:
                 await asyncio.gather(*deliveries)
+            await self.app.producer.flush()
             for event in events:
                 await stream.ack(event)
 
@@ -211,7 +214,7 @@ class Worker:
             await self._deadletter(event, exc)
             return []
         try:
-            found = detect_segment(self.engine, segment, self._listing(segment.product_id))
+            found = detect_segment(self.engine, segment, self._listing(segment))
             # Table writes go to the changelog partition of the current event: point it at this
             # event, not the last one of the batch, so a room's state restores where it belongs.
             stream._set_current_event(event)

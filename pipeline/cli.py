@@ -278,3 +278,5 @@ def worker(
 
 def main() -> None:  # pragma: no cover - console entry point
     app()
+if __name__ == "__main__":  # pragma: no cover
+    app()

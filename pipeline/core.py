@@ -30,3 +30,27 @@ def detect_segment(engine: Engine, segment: TranscriptSegment, listing: ProductL
     facts = facts_for(segment, listing)
     analysis = engine.analyze(segment.text)
     return [build_alert(segment, f, analysis, facts, engine.version) for f in engine.detect(analysis, facts)]
+
+
+LISTING_VERSIONS_KEPT = 16
+
+
+def add_listing_version(versions: list[ProductListing], listing: ProductListing) -> list[ProductListing]:
+    """A product's listing history in event-time order, newest last; a re-delivered version
+    (same event_id) replaces itself, and only the newest versions are kept."""
+    kept = [v for v in versions if v.event_id != listing.event_id] + [listing]
+    kept.sort(key=lambda v: v.ts)
+    return kept[-LISTING_VERSIONS_KEPT:]
+
+
+def listing_as_of(versions: list[ProductListing], segment: TranscriptSegment) -> ProductListing | None:
+    """The listing in force when the segment was said: the newest version not later than it.
+    Joining on event time, not arrival order, is what lets the stream, where listings and
+    transcripts are separate topics read at their own pace, decide exactly as `scan` does."""
+    current = None
+    for version in versions:
+        if version.ts <= segment.ts:
+            current = version
+        else:
+            break
+    return current

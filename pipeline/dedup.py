@@ -9,8 +9,8 @@ from datetime import timedelta
 
 from models.alerts import Alert
 
-# room_id -> {"rule_id\x1fclaim": epoch seconds of the last published alert}
-DedupState = MutableMapping[str, dict[str, float]]
+# room_id -> {"rule_id\x1fclaim": [epoch seconds, event_id] of the last published alert}
+DedupState = MutableMapping[str, dict[str, list[float | str]]]
 
 
 class Deduplicator:
@@ -32,11 +32,13 @@ class Deduplicator:
                 now = alert.ts.timestamp()
                 key = f"{alert.rule_id}\x1f{alert.evidence.claim}"
                 last = seen.get(key)
-                if last is not None and abs(now - last) < self.window:
+                # A replayed event (a worker restarted before committing) finds its own entry:
+                # it publishes again, with the same alert id, rather than lose the alert.
+                if last is not None and last[1] != alert.event_id and abs(now - float(last[0])) < self.window:
                     continue
-                seen[key] = now
+                seen[key] = [now, alert.event_id]
                 admitted.append(alert)
-            newest = max(seen.values())
+            newest = max(float(entry[0]) for entry in seen.values())
             # Keep the state small: what is older than the window can no longer suppress anything.
-            self.state[room] = {k: t for k, t in seen.items() if newest - t < self.window}
+            self.state[room] = {k: e for k, e in seen.items() if newest - float(e[0]) < self.window}
         return sorted(admitted, key=alerts.index)

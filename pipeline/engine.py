@@ -82,7 +82,7 @@ def _inline_name(spec: ConditionSpec, index: int) -> str:
 def _without_overlaps(findings: list[Finding]) -> list[Finding]:
     """Within one rule keep the longest of overlapping hits, so one claim gives one alert."""
     kept: list[Finding] = []
-    for finding in sorted(findings, key=lambda f: (-f.hit.length, f.hit.start)):
+    for finding in sorted(findings, key=lambda f: (-f.hit.length, f.hit.start, f.hit.via)):
         if all(finding.hit.end <= k.hit.start or finding.hit.start >= k.hit.end for k in kept):
             kept.append(finding)
     return sorted(kept, key=lambda f: f.hit.start)

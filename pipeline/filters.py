@@ -50,7 +50,7 @@ def _inside(start: int, end: int, hit: Hit) -> bool:
 
 
 def _occurs_within(
-    analysis: Analysis, terms: frozenset[str], lo: int, hi: int, hit: Hit, in_match: bool
+    analysis: Analysis, terms: list[str], lo: int, hi: int, hit: Hit, in_match: bool
 ) -> str | None:
     for term in terms:
         for start, end in analysis.occurrences.get(term, ()):
@@ -70,7 +70,9 @@ class Predicate:
         return self.test(analysis, hit, facts)
 
 
-def negation(terms: frozenset[str], affirmations: frozenset[str], before: int) -> Callable[..., str | None]:
+def negation(negations: frozenset[str], affirming: frozenset[str], before: int) -> Callable[..., str | None]:
+    # Sorted: set order varies between processes, and explain must give the same reason everywhere.
+    terms, affirmations = sorted(negations), sorted(affirming)
     def test(analysis: Analysis, hit: Hit, facts: ProductFacts) -> str | None:
         clause_start, _ = analysis.clause_bounds(hit.start, hit.end)
         lo = max(clause_start, hit.start - before)
@@ -92,7 +94,8 @@ def negation(terms: frozenset[str], affirmations: frozenset[str], before: int) -
     return test
 
 
-def phrases(terms: frozenset[str]) -> Callable[..., str | None]:
+def phrases(allowed: frozenset[str]) -> Callable[..., str | None]:
+    terms = sorted(allowed)
     def test(analysis: Analysis, hit: Hit, facts: ProductFacts) -> str | None:
         for term in terms:
             for start, end in analysis.occurrences.get(term, ()):
@@ -103,7 +106,8 @@ def phrases(terms: frozenset[str]) -> Callable[..., str | None]:
     return test
 
 
-def near_terms(terms: frozenset[str], spec: NearSpec) -> Callable[..., str | None]:
+def near_terms(context: frozenset[str], spec: NearSpec) -> Callable[..., str | None]:
+    terms = sorted(context)
     def test(analysis: Analysis, hit: Hit, facts: ProductFacts) -> str | None:
         lo, hi = _window(analysis, hit, spec)
         found = _occurs_within(analysis, terms, lo, hi, hit, spec.in_match)

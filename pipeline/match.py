@@ -125,9 +125,15 @@ class CompiledMatcher(Protocol):
 @dataclass
 class TermsMatcher:
     terms: frozenset[str]
+    # Sorted once: set order varies between processes (hash seeds), and the stream's workers and
+    # `scan` must report the same term for the same claim.
+    ordered: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.ordered = tuple(sorted(self.terms))
 
     def _all(self, analysis: Analysis) -> Iterable[tuple[str, int, int]]:
-        for term in self.terms:
+        for term in self.ordered:
             for start, end in analysis.occurrences.get(term, ()):
                 yield term, start, end
 

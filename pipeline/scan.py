@@ -1,5 +1,6 @@
 """Offline scan: a file of listing and transcript events in, alerts out, through the same core
-as the stream. Listings are joined to segments by product_id, in file order."""
+as the stream. A segment is joined by product_id to the newest listing version seen so far whose
+`ts` is not later than the segment's."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from datetime import timedelta
 
 from models.alerts import Alert
 from models.events import ProductListing, TranscriptSegment
-from pipeline.core import detect_segment
+from pipeline.core import add_listing_version, detect_segment, listing_as_of
 from pipeline.decode import MAX_TEXT_CHARS, decode_event
 from pipeline.dedup import Deduplicator
 from pipeline.engine import Engine
@@ -33,7 +34,7 @@ class Scanner:
         self, engine: Engine, dedup_window: timedelta = timedelta(seconds=60), max_text_chars: int = MAX_TEXT_CHARS
     ):
         self.engine = engine
-        self.listings: dict[str, ProductListing] = {}
+        self.listings: dict[str, list[ProductListing]] = {}
         self.dedup = Deduplicator({}, dedup_window)
         self.max_text_chars = max_text_chars
         self.stats = ScanStats()
@@ -41,10 +42,11 @@ class Scanner:
     def handle(self, event: TranscriptSegment | ProductListing) -> list[Alert]:
         if isinstance(event, ProductListing):
             self.stats.listings += 1
-            self.listings[event.product_id] = event
+            self.listings[event.product_id] = add_listing_version(self.listings.get(event.product_id, []), event)
             return []
         self.stats.segments += 1
-        listing = self.listings.get(event.product_id) if event.product_id else None
+        versions = self.listings.get(event.product_id, []) if event.product_id else []
+        listing = listing_as_of(versions, event)
         found = detect_segment(self.engine, event, listing)
         alerts = self.dedup.admit(found)
         self.stats.repeats_suppressed += len(found) - len(alerts)

@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     group_id: str | None = Field(default=None, description="consumer group; default <prefix>worker")
     batch_size: int = Field(default=200, ge=1, description="segments taken per batch")
     batch_within_s: float = Field(default=0.2, gt=0, description="longest wait to fill a batch")
+    session_timeout_s: float = Field(
+        default=20.0, gt=0, description="a worker silent this long leaves the group and its partitions move"
+    )
     listing_wait_s: float = Field(
         default=2.0, ge=0, description="how long a batch waits for listings already on the topic to be applied"
     )

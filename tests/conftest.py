@@ -28,3 +28,19 @@ def make_listing(category: Category | str, **extra: object) -> ProductListing:
     fields: dict[str, object] = dict(event_id="l1", product_id="p1", ts=TS, category=category, title="商品", price=99.0)
     fields.update(extra)
     return ProductListing.model_validate(fields)
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap():
+    """A real broker for the session: CLAIMWATCH_TEST_BOOTSTRAP if set, else `EmbeddedBroker`
+    (Kafka jars fetched through Maven once) on a free port."""
+    import os
+
+    given = os.environ.get("CLAIMWATCH_TEST_BOOTSTRAP")
+    if given:
+        yield given
+        return
+    from pipeline.broker import EmbeddedBroker
+
+    with EmbeddedBroker(port=0) as broker:
+        yield broker.bootstrap

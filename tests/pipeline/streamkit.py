@@ -1,0 +1,73 @@
+"""A real `claimwatch worker` in a subprocess, with its own topic prefix, for integration tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from pipeline.feed import read_topic
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def unique_prefix() -> str:
+    return f"test-{uuid.uuid4().hex[:10]}."
+
+
+class WorkerProcess:
+    def __init__(self, bootstrap: str, prefix: str, log_dir: Path, *extra: str):
+        self.bootstrap = bootstrap
+        self.prefix = prefix
+        self.log_path = log_dir / f"worker-{uuid.uuid4().hex[:6]}.log"
+        self.args = [sys.executable, "-m", "pipeline.cli", "worker", "--broker", bootstrap,
+                     "--topic-prefix", prefix, "--partitions", "2", *extra]
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 120.0) -> WorkerProcess:
+        log = open(self.log_path, "ab")
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.proc = subprocess.Popen(self.args, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env,
+                                     start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"worker exited with {self.proc.returncode}:\n{self.log()[-3000:]}")
+            if "Worker ready" in self.log():
+                return self
+            time.sleep(0.3)
+        raise TimeoutError(f"worker not ready in {timeout}s:\n{self.log()[-3000:]}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path.exists() else ""
+
+    def kill(self) -> None:
+        """SIGKILL: no clean shutdown, no final commit."""
+        assert self.proc is not None
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def __enter__(self) -> WorkerProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def read_json(bootstrap: str, topic: str, **kwargs: Any) -> list[dict[str, Any]]:
+    return [json.loads(m.value) for m in read_topic(bootstrap, topic, **kwargs)]

@@ -1,0 +1,34 @@
+from datetime import timedelta
+
+from models.events import Category
+from pipeline.core import LISTING_VERSIONS_KEPT, add_listing_version, facts_for, listing_as_of
+
+from ..conftest import TS, make_listing, make_segment
+
+
+def test_listing_in_force_is_the_newest_not_later_than_the_segment() -> None:
+    drug = make_listing(Category.drug, event_id="l1", ts=TS)
+    food = make_listing(Category.food, event_id="l2", ts=TS + timedelta(seconds=10))
+    versions = add_listing_version(add_listing_version([], food), drug)  # arrival order does not matter
+    assert [v.event_id for v in versions] == ["l1", "l2"]
+    assert listing_as_of(versions, make_segment("x", ts=TS - timedelta(seconds=1))) is None
+    assert listing_as_of(versions, make_segment("x", ts=TS + timedelta(seconds=5))).event_id == "l1"
+    assert listing_as_of(versions, make_segment("x", ts=TS + timedelta(seconds=10))).event_id == "l2"
+
+
+def test_redelivered_version_replaces_itself_and_history_is_bounded() -> None:
+    versions: list = []
+    for i in range(LISTING_VERSIONS_KEPT + 5):
+        versions = add_listing_version(versions, make_listing(Category.food, event_id=f"l{i}", ts=TS + timedelta(seconds=i)))
+    versions = add_listing_version(versions, versions[-1])
+    assert len(versions) == LISTING_VERSIONS_KEPT
+    assert versions[-1].event_id == f"l{LISTING_VERSIONS_KEPT + 4}"
+
+
+def test_facts_prefer_the_listing_over_the_segment() -> None:
+    segment = make_segment("美白", category=Category.food)
+    assert facts_for(segment, None).category is Category.food
+    listing = make_listing(Category.cosmetics, certifications=["国妆特字G1"], original_price=199.0)
+    facts = facts_for(segment, listing)
+    assert facts.category is Category.cosmetics and facts.certifications == ("国妆特字G1",)
+    assert facts.original_price == 199.0

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint eval bench clean
+.PHONY: setup demo test lint eval bench bench-stream clean
 
 setup: $(STAMP)
 
@@ -14,9 +14,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Broker (fetched through Maven on first use) and worker, the sample stream fed in, alerts shown as
+# they arrive; stops 20 s after the last alert.
 demo: setup
 	$(BIN)/claimwatch rules lint
-	$(BIN)/claimwatch scan samples/demo_stream.jsonl --pretty
+	$(BIN)/claimwatch up --port 0 --feed samples/demo_stream.jsonl --exit-when-idle 20
 
 test: setup
 	$(BIN)/claimwatch rules lint
@@ -34,3 +36,6 @@ clean:
 
 bench: setup
 	$(BIN)/python -m pipeline.bench
+
+bench-stream: setup
+	$(BIN)/python -m pipeline.bench_stream

@@ -18,7 +18,7 @@ import ssl
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 import faust
 from faust.types import EventT, StreamT
@@ -34,6 +34,7 @@ from pipeline.settings import Settings
 from pipeline.topics import ensure_topics
 
 log = logging.getLogger("claimwatch.worker")
+Event = TypeVar("Event", TranscriptSegment, ProductListing)
 
 
 @dataclass
@@ -139,24 +140,26 @@ class Worker:
         log.warning("dead-lettered %s[%s]@%s: %s", message.topic, message.partition, message.offset, exc.reason)
         await self.deadletter.send(key=message.key, value=json.dumps(record, ensure_ascii=False).encode())
 
-    def _decode(self, event: EventT) -> TranscriptSegment | ProductListing:
+    async def _decode_or_deadletter(self, event: EventT, expected: type[Event]) -> Event | None:
+        """The event, if it is valid and of the type this topic carries; else dead-letter it."""
         message = event.message
         where = f"{message.topic}[{message.partition}]@{message.offset}"
-        return decode_event(message.value, where=where, max_text_chars=self.settings.max_text_chars)
+        try:
+            decoded = decode_event(message.value, where=where, max_text_chars=self.settings.max_text_chars)
+            if not isinstance(decoded, expected):
+                raise EventError(f"field 'type': {decoded.type!r} does not belong on this topic", where=where)
+        except EventError as exc:
+            await self._deadletter(event, exc)
+            return None
+        return decoded
 
     # --- listings -----------------------------------------------------------------------------
 
     async def _consume_listings(self, stream: StreamT) -> None:
         async for event in stream.events():
             message = event.message
-            try:
-                listing = self._decode(event)
-                if not isinstance(listing, ProductListing):
-                    raise EventError(f"field 'type': expected 'listing' on this topic, got {listing.type!r}",
-                                     where=f"{message.topic}[{message.partition}]@{message.offset}")
-            except EventError as exc:
-                await self._deadletter(event, exc)
-            else:
+            listing = await self._decode_or_deadletter(event, ProductListing)
+            if listing is not None:
                 known = [ProductListing.model_validate(v) for v in self.listings.get(listing.product_id) or []]
                 versions = add_listing_version(known, listing)
                 self.listings[listing.product_id] = [v.model_dump(mode="json") for v in versions]
@@ -180,10 +183,17 @@ class Worker:
         ends = await consumer.highwaters(*mine)
         deadline = time.monotonic() + self.settings.listing_wait_s
         while time.monotonic() < deadline:
-            if all(self._listing_positions.get(tp.partition, 0) >= (end or 0) for tp, end in ends.items()):
+            if all(self._listing_position(consumer, tp) >= (end or 0) for tp, end in ends.items()):
                 return
             await asyncio.sleep(0.005)
         log.warning("listings still behind after %.1fs; judging the batch with what is known", self.settings.listing_wait_s)
+
+    def _listing_position(self, consumer: Any, tp: Any) -> int:
+        """Next listings offset this worker has applied. Before it applies one after a (re)start,
+        the committed offset: everything before it is already in the table, restored from its
+        changelog. (Faust keeps committed offsets only in `_committed_offset`.)"""
+        committed = getattr(consumer, "_committed_offset", {}).get(tp) or 0
+        return max(self._listing_positions.get(tp.partition, 0), committed)
 
     # --- transcripts --------------------------------------------------------------------------
 
@@ -205,13 +215,8 @@ class Worker:
 
     async def _process_segment(self, stream: StreamT, event: EventT, dedup: Deduplicator) -> list[Any]:
         message = event.message
-        try:
-            segment = self._decode(event)
-            if not isinstance(segment, TranscriptSegment):
-                raise EventError(f"field 'type': expected 'transcript' on this topic, got {segment.type!r}",
-                                 where=f"{message.topic}[{message.partition}]@{message.offset}")
-        except EventError as exc:
-            await self._deadletter(event, exc)
+        segment = await self._decode_or_deadletter(event, TranscriptSegment)
+        if segment is None:
             return []
         try:
             found = detect_segment(self.engine, segment, self._listing(segment))

@@ -276,6 +276,31 @@ def worker(
     run_worker(settings, loglevel)
 
 
+@app.command()
+def up(
+    port: Annotated[int, typer.Option("--port", help="broker port on 127.0.0.1 (0 picks a free one)")] = 9092,
+    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="broker data (default: a temp dir)")] = None,
+    topic_prefix: Annotated[Optional[str], typer.Option("--topic-prefix")] = None,
+    feed: Annotated[Optional[Path], typer.Option("--feed", help="send this events file to the input topics")] = None,
+    exit_when_idle: Annotated[
+        Optional[float], typer.Option("--exit-when-idle", help="stop after this many seconds without a new alert")
+    ] = None,
+    rules: RulesOption = None,
+) -> None:
+    """Broker and worker together for local use; shows alerts as they arrive (Ctrl-C stops)."""
+    from pipeline.local import run_local_stack
+
+    settings = load_settings(topic_prefix=topic_prefix, rules_dir=rules)
+    _ruleset(settings.rules_dir)
+    try:
+        shown = run_local_stack(settings, port, data_dir, feed, lambda a: print_alert(out, a),
+                                lambda line: err.print(escape(line)), exit_when_idle)
+    except ClaimwatchError as exc:
+        err.print(f"[red]error[/red] {escape(str(exc))}")
+        raise typer.Exit(1) from None
+    err.print(f"{shown} alerts shown")
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
 if __name__ == "__main__":  # pragma: no cover

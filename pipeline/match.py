@@ -162,6 +162,9 @@ class RegexMatcher:
         self.compiled = re2.compile(self.source)
 
     def hits(self, analysis: Analysis) -> list[Hit]:
+        # One search first: most regexes match nothing, and finditer costs more to set up.
+        if self.compiled.search(analysis.text) is None:
+            return []
         return [
             Hit(m.start(), m.end(), f"regex {self.source}")
             for m in self.compiled.finditer(analysis.text)

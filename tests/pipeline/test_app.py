@@ -50,10 +50,10 @@ def scenario_events() -> list[str]:
     ]
 
 
-def corpus_events(count: int) -> list[str]:
+def corpus_events() -> list[str]:
     items = [json.loads(line) for line in (DATA / "dev_corpus.jsonl").read_text(encoding="utf-8").splitlines()]
     return [transcript(f"dev-{i}", f"room-{i % 5}", item["text"], 5 * i, category=item["category"])
-            for i, item in enumerate(items[:count])]
+            for i, item in enumerate(items)]
 
 
 def scan_alerts(engine: Engine, lines: list[str]) -> list[dict]:
@@ -76,7 +76,7 @@ def by_id(alerts: list[dict]) -> dict[str, dict]:
 @pytest.fixture(scope="module")
 def events() -> list[str]:
     demo = (ROOT / "samples" / "demo_stream.jsonl").read_text(encoding="utf-8").splitlines()
-    return demo + scenario_events() + corpus_events(200)
+    return demo + scenario_events() + corpus_events()
 
 
 def test_stream_gives_the_alerts_scan_gives_and_keeps_bad_records(

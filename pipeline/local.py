@@ -1,0 +1,100 @@
+"""`claimwatch up`: the embedded broker and one worker together, for local use and `make demo`.
+Optionally feeds an events file into the input topics and shows alerts as they arrive."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+from models.alerts import Alert
+from pipeline.broker import EmbeddedBroker
+from pipeline.errors import ClaimwatchError
+from pipeline.feed import send_events
+from pipeline.settings import Settings
+from pipeline.topics import ensure_topics
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from kafka import KafkaConsumer, TopicPartition
+
+
+class WorkerStartError(ClaimwatchError):
+    """The worker subprocess exited or did not become ready."""
+
+
+def start_worker(settings: Settings, log_path: Path, timeout_s: float = 120.0) -> subprocess.Popen[bytes]:
+    """`claimwatch worker` in a subprocess; returns once it has joined and is consuming."""
+    args = [sys.executable, "-m", "pipeline.cli", "worker", "--broker", settings.broker,
+            "--topic-prefix", settings.topic_prefix, "--partitions", str(settings.partitions),
+            "--rules", str(settings.rules_dir), "--dedup-window", str(settings.dedup_window_s)]
+    log = open(log_path, "ab")
+    proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise WorkerStartError(f"worker exited with {proc.returncode}; see {log_path}")
+        if "Worker ready" in log_path.read_text(encoding="utf-8", errors="replace"):
+            return proc
+        time.sleep(0.3)
+    proc.terminate()
+    raise WorkerStartError(f"worker not ready after {timeout_s:.0f}s; see {log_path}")
+
+
+def follow_alerts(settings: Settings, show: Callable[[Alert], None], idle_exit_s: float | None) -> int:
+    """Print alerts as they arrive, from the start of the topic; stop after `idle_exit_s` quiet
+    seconds (None: until interrupted). Returns how many were shown."""
+    topic = settings.topic("alerts")
+    consumer = KafkaConsumer(bootstrap_servers=settings.broker, group_id=None, enable_auto_commit=False)
+    shown = 0
+    try:
+        partitions = consumer.partitions_for_topic(topic) or set()
+        consumer.assign([TopicPartition(topic, p) for p in sorted(partitions)])
+        consumer.seek_to_beginning()
+        last = time.monotonic()
+        while idle_exit_s is None or time.monotonic() - last < idle_exit_s:
+            for records in consumer.poll(timeout_ms=500).values():
+                for record in records:
+                    show(Alert.model_validate_json(record.value))
+                    shown += 1
+                    last = time.monotonic()
+    finally:
+        consumer.close()
+    return shown
+
+
+def run_local_stack(
+    settings: Settings,
+    port: int,
+    data_dir: Path | None,
+    feed: Path | None,
+    show: Callable[[Alert], None],
+    say: Callable[[str], None],
+    idle_exit_s: float | None,
+) -> int:
+    with EmbeddedBroker(port=port, data_dir=data_dir) as broker:
+        settings = settings.model_copy(update={"broker": broker.bootstrap})
+        say(f"ready {broker.bootstrap} (broker log: {broker.log_path})")
+        ensure_topics(settings)
+        log_path = Path(broker.log_path).with_name("worker.log")
+        worker = start_worker(settings, log_path)
+        say(f"worker ready (log: {log_path}); topics {settings.topic('transcripts')}, {settings.topic('listings')} "
+            f"-> {settings.topic('alerts')}, {settings.topic('deadletter')}")
+        try:
+            if feed is not None:
+                lines = feed.read_text(encoding="utf-8").splitlines()
+                say(f"sent {send_events(settings.broker, settings.topic_prefix, lines)} events from {feed}")
+            shown = follow_alerts(settings, show, idle_exit_s)
+        except KeyboardInterrupt:
+            shown = 0
+        finally:
+            worker.terminate()
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+        return shown

@@ -1,0 +1,23 @@
+"""`claimwatch up` as `make demo` runs it: its own broker and worker, the sample fed in."""
+
+from pathlib import Path
+
+from models.alerts import Alert
+from pipeline.engine import Engine
+from pipeline.local import run_local_stack
+from pipeline.scan import Scanner
+from pipeline.settings import load_settings
+
+from .streamkit import ROOT
+
+
+def test_up_feeds_the_sample_and_shows_every_alert(engine: Engine) -> None:
+    sample = ROOT / "samples" / "demo_stream.jsonl"
+    expected = {a.alert_id for a in Scanner(engine).scan_lines(sample.read_text(encoding="utf-8").splitlines())}
+    shown: list[Alert] = []
+    said: list[str] = []
+    count = run_local_stack(load_settings(topic_prefix="demo-test."), 0, None, sample, shown.append, said.append,
+                            idle_exit_s=8)
+    assert count == len(shown) and {a.alert_id for a in shown} == expected
+    assert said[0].startswith("ready 127.0.0.1:") and any(line.startswith("sent 23 events") for line in said)
+    assert isinstance(sample, Path)

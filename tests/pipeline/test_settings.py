@@ -1,0 +1,38 @@
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from pipeline.settings import Settings, load_settings
+from pipeline.topics import kafka_python_config
+
+
+def test_environment_then_flags(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLAIMWATCH_BROKER", "k1:9092, k2:9092")
+    monkeypatch.setenv("CLAIMWATCH_TOPIC_PREFIX", "prod.")
+    monkeypatch.setenv("CLAIMWATCH_DEDUP_WINDOW_S", "30")
+    settings = load_settings(topic_prefix=None, partitions=8)
+    assert settings.bootstrap_servers == ["k1:9092", "k2:9092"]
+    assert settings.topic("alerts") == "prod.alerts" and settings.consumer_group == "prod.worker"
+    assert settings.dedup_window.total_seconds() == 30 and settings.partitions == 8
+
+
+def test_settings_are_frozen_and_validated() -> None:
+    settings = Settings()
+    with pytest.raises(ValidationError):
+        settings.partitions = 2  # type: ignore[misc]
+    with pytest.raises(ValidationError):
+        Settings(partitions=0)
+    with pytest.raises(ValidationError):
+        Settings(security_protocol="TLS")  # type: ignore[arg-type]
+
+
+def test_security_options_reach_the_kafka_client(tmp_path: Path) -> None:
+    ca = tmp_path / "ca.pem"
+    settings = Settings(security_protocol="SASL_SSL", sasl_mechanism="SCRAM-SHA-512", sasl_username="u",
+                        sasl_password="s3cr3t", ssl_cafile=ca)
+    config = kafka_python_config(settings)
+    assert config["security_protocol"] == "SASL_SSL" and config["sasl_mechanism"] == "SCRAM-SHA-512"
+    assert config["sasl_plain_username"] == "u" and config["sasl_plain_password"] == "s3cr3t"
+    assert config["ssl_cafile"] == str(ca)
+    assert "s3cr3t" not in repr(settings)  # the password is a secret, not printed

@@ -116,6 +116,7 @@ class Worker:
         # Next offset to apply, per listings partition: lets a segment batch wait for listings
         # already on the topic, so a listing sent before a segment is used for it.
         self._listing_positions: dict[int, int] = {}
+        self._graced: set[str] = set()
         self.app.agent(self.listings_topic, name="claimwatch.listings")(self._consume_listings)
         self.app.agent(self.transcripts, name="claimwatch.transcripts")(self._consume_transcripts)
         self.app.timer(30.0)(self._log_counters)
@@ -218,8 +219,16 @@ class Worker:
         segment = await self._decode_or_deadletter(event, TranscriptSegment)
         if segment is None:
             return []
+        listing = self._listing(segment)
+        if listing is None and segment.product_id and segment.product_id not in self._graced:
+            # A product with no listing yet: its listing may be in flight from the same producer
+            # on the other topic. Look once more after a short grace, once per product.
+            self._graced.add(segment.product_id)
+            await asyncio.sleep(self.settings.listing_grace_s)
+            await self._await_listings()
+            listing = self._listing(segment)
         try:
-            found = detect_segment(self.engine, segment, self._listing(segment))
+            found = detect_segment(self.engine, segment, listing)
             # Table writes go to the changelog partition of the current event: point it at this
             # event, not the last one of the batch, so a room's state restores where it belongs.
             stream._set_current_event(event)

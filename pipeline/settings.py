@@ -30,8 +30,13 @@ class Settings(BaseSettings):
     partitions: int = Field(default=4, ge=1, description="partitions of topics the worker creates")
     replication_factor: int = Field(default=1, ge=1)
     group_id: str | None = Field(default=None, description="consumer group; default <prefix>worker")
-    batch_size: int = Field(default=200, ge=1, description="segments taken per batch")
+    batch_size: int = Field(
+        default=2000, ge=1, description="most segments taken per batch; batches are normally cut by time"
+    )
     batch_within_s: float = Field(default=0.2, gt=0, description="longest wait to fill a batch")
+    listing_grace_s: float = Field(
+        default=0.3, ge=0, description="once per product, how long to wait for a listing not yet seen"
+    )
     session_timeout_s: float = Field(
         default=20.0, gt=0, description="a worker silent this long leaves the group and its partitions move"
     )

@@ -1,7 +1,5 @@
 """`claimwatch up` as `make demo` runs it: its own broker and worker, the sample fed in."""
 
-from pathlib import Path
-
 from models.alerts import Alert
 from pipeline.engine import Engine
 from pipeline.local import run_local_stack
@@ -20,4 +18,3 @@ def test_up_feeds_the_sample_and_shows_every_alert(engine: Engine) -> None:
                             idle_exit_s=8)
     assert count == len(shown) and {a.alert_id for a in shown} == expected
     assert said[0].startswith("ready 127.0.0.1:") and any(line.startswith("sent 23 events") for line in said)
-    assert isinstance(sample, Path)

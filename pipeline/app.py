@@ -201,6 +201,10 @@ class Worker:
     async def _consume_transcripts(self, stream: StreamT) -> None:
         settings = self.settings
         dedup = Deduplicator(self.dedup_state, settings.dedup_window)
+        # Known gap (see the README): events reach this batch through a stream.noack() child, but
+        # the agent's own stream still acks them as they are read (faust-streaming issue #189), so
+        # a commit can run ahead of the alerts and a SIGKILLed worker can lose some. Calling
+        # noack_take on the agent's stream itself made batches and dedup go astray in our tests.
         async for events in stream.noack().noack_take(settings.batch_size, within=settings.batch_within_s):
             await self._await_listings()
             deliveries = []

@@ -5,7 +5,9 @@ product_id) in, `<prefix>alerts` (key room_id) and `<prefix>deadletter` out. Lis
 GlobalTable backed by its changelog, so every worker knows every product; dedup state lives in a
 Table keyed by room, co-partitioned with the transcripts. Each segment goes through
 `pipeline.core.detect_segment` and the same `Deduplicator` as `scan`, so both publish the same
-alerts. Offsets are acknowledged only after the alerts of their events are delivered.
+alerts. The worker commits transcript offsets itself, and only after the alerts of their events
+(and the dedup state written for them) are on the broker: Faust's own acking is switched off for
+that topic, because it could commit an event that was read but not yet delivered.
 """
 
 from __future__ import annotations
@@ -18,10 +20,10 @@ import ssl
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, TypeVar
+from typing import Any, Awaitable, Callable, Iterable, Mapping, TypeVar
 
 import faust
-from faust.types import EventT, StreamT
+from faust.types import TP, EventT, StreamT
 
 from models.events import ProductListing, TranscriptSegment
 from pipeline.core import add_listing_version, detect_segment, listing_as_of
@@ -47,6 +49,42 @@ class Counters:
     repeats_suppressed: int = 0
     deadlettered: int = 0
     by_reason: dict[str, int] = field(default_factory=dict)
+
+
+class DeliveredOffsets:
+    """Next offset to commit per partition, advanced only once an event's alerts are delivered.
+
+    Commits run in the background and coalesce, so a slow commit never holds up the next batch;
+    a failed one (a rebalance took the partition) is only logged: the events are then read again
+    and give the same alert ids."""
+
+    def __init__(self, commit: Callable[[Mapping[TP, int]], Awaitable[Any]]):
+        self._commit = commit
+        self._pending: dict[TP, int] = {}
+        self._task: asyncio.Future[None] | None = None
+        self.committed: dict[TP, int] = {}
+
+    def delivered(self, events: Iterable[EventT]) -> None:
+        for event in events:
+            self._pending[event.message.tp] = event.message.offset + 1
+        if self._pending and (self._task is None or self._task.done()):
+            self._task = asyncio.ensure_future(self._drain())
+
+    async def flush(self) -> None:
+        """Wait until everything delivered so far has been committed (or has failed to be)."""
+        while self._task is not None and not self._task.done():
+            await asyncio.shield(self._task)
+        if self._pending:
+            await self._drain()
+
+    async def _drain(self) -> None:
+        while self._pending:
+            offsets, self._pending = self._pending, {}
+            try:
+                await self._commit(offsets)
+                self.committed.update(offsets)
+            except Exception as exc:  # noqa: BLE001 - at-least-once: uncommitted events are re-read
+                log.warning("offset commit failed (%r); those events will be processed again: %s", exc, offsets)
 
 
 def _credentials(settings: Settings) -> Any:
@@ -106,7 +144,10 @@ class Worker:
             stream_wait_empty=False,
         )
         partitions = settings.partitions
-        self.transcripts = self.app.topic(settings.topic("transcripts"), partitions=partitions, value_serializer="raw")
+        # acks=False: Faust never commits this topic; DeliveredOffsets does, after delivery.
+        self.transcripts = self.app.topic(
+            settings.topic("transcripts"), partitions=partitions, value_serializer="raw", acks=False
+        )
         self.listings_topic = self.app.topic(settings.topic("listings"), partitions=partitions, value_serializer="raw")
         self.alerts = self.app.topic(settings.topic("alerts"), partitions=partitions, value_serializer="raw")
         self.deadletter = self.app.topic(settings.topic("deadletter"), partitions=partitions, value_serializer="raw")
@@ -117,6 +158,8 @@ class Worker:
         # already on the topic, so a listing sent before a segment is used for it.
         self._listing_positions: dict[int, int] = {}
         self._graced: set[str] = set()
+        self.offsets = DeliveredOffsets(self._commit)
+        self._parsed_listings: dict[str, tuple[Any, list[ProductListing]]] = {}
         self.app.agent(self.listings_topic, name="claimwatch.listings")(self._consume_listings)
         self.app.agent(self.transcripts, name="claimwatch.transcripts")(self._consume_transcripts)
         self.app.timer(30.0)(self._log_counters)
@@ -161,8 +204,7 @@ class Worker:
             message = event.message
             listing = await self._decode_or_deadletter(event, ProductListing)
             if listing is not None:
-                known = [ProductListing.model_validate(v) for v in self.listings.get(listing.product_id) or []]
-                versions = add_listing_version(known, listing)
+                versions = add_listing_version(self._listing_versions(listing.product_id), listing)
                 self.listings[listing.product_id] = [v.model_dump(mode="json") for v in versions]
                 self.counters.listings += 1
             self._listing_positions[message.partition] = message.offset + 1
@@ -170,8 +212,18 @@ class Worker:
     def _listing(self, segment: TranscriptSegment) -> ProductListing | None:
         if not segment.product_id:
             return None
-        versions = [ProductListing.model_validate(v) for v in self.listings.get(segment.product_id) or []]
-        return listing_as_of(versions, segment)
+        return listing_as_of(self._listing_versions(segment.product_id), segment)
+
+    def _listing_versions(self, product_id: str) -> list[ProductListing]:
+        """A product's parsed listing versions. Parsed once per table value: the table holds
+        the stored object until a new version replaces it (here or from the changelog)."""
+        stored = self.listings.get(product_id)
+        cached = self._parsed_listings.get(product_id)
+        if cached is not None and cached[0] is stored:
+            return cached[1]
+        versions = [ProductListing.model_validate(v) for v in stored or []]
+        self._parsed_listings[product_id] = (stored, versions)
+        return versions
 
     async def _await_listings(self) -> None:
         """Wait (bounded) until every listings partition this worker reads is applied up to its
@@ -201,22 +253,28 @@ class Worker:
     async def _consume_transcripts(self, stream: StreamT) -> None:
         settings = self.settings
         dedup = Deduplicator(self.dedup_state, settings.dedup_window)
-        # Known gap (see the README): events reach this batch through a stream.noack() child, but
-        # the agent's own stream still acks them as they are read (faust-streaming issue #189), so
-        # a commit can run ahead of the alerts and a SIGKILLed worker can lose some. Calling
-        # noack_take on the agent's stream itself made batches and dedup go astray in our tests.
-        async for events in stream.noack().noack_take(settings.batch_size, within=settings.batch_within_s):
-            await self._await_listings()
-            deliveries = []
-            for event in events:
-                deliveries.extend(await self._process_segment(stream, event, dedup))
-            # At-least-once: offsets move only after every alert of the batch, and the dedup
-            # changelog written for it, are on the broker.
-            if deliveries:
-                await asyncio.gather(*deliveries)
-            await self.app.producer.flush()
-            for event in events:
-                await stream.ack(event)
+        try:
+            # The batch comes from a noack() child so that the per-event table context set in
+            # _process_segment cannot leak into the buffer that take fills in the background.
+            async for events in stream.noack().noack_take(settings.batch_size, within=settings.batch_within_s):
+                await self._await_listings()
+                deliveries = []
+                for event in events:
+                    deliveries.extend(await self._process_segment(stream, event, dedup))
+                # At-least-once: an offset moves only after every alert of its batch, and the
+                # dedup changelog written for it, are on the broker.
+                if deliveries:
+                    await asyncio.gather(*deliveries)
+                await self.app.producer.flush()
+                self.offsets.delivered(events)
+        finally:
+            # A clean stop commits what was delivered, so a restart does not send it again.
+            await asyncio.wait_for(self.offsets.flush(), timeout=10)
+
+    async def _commit(self, offsets: Mapping[TP, int]) -> None:
+        # Faust's own commit path skips partitions this worker no longer owns and keeps its
+        # record of committed offsets current; its public commit() only commits acked events.
+        await self.app.consumer._commit_offsets(offsets)
 
     async def _process_segment(self, stream: StreamT, event: EventT, dedup: Deduplicator) -> list[Any]:
         message = event.message

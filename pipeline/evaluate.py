@@ -5,18 +5,16 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from models.events import Category, ProductListing, TranscriptSegment
-from pipeline.core import detect_segment
+from models.events import Category
+from pipeline.core import detect_segment, standalone_case
 from pipeline.engine import Engine
 from pipeline.errors import EventError
 
-_EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
 class CorpusItem(BaseModel):
@@ -113,26 +111,13 @@ def load_corpus(path: Path) -> list[CorpusItem]:
     return items
 
 
-def _events(item: CorpusItem) -> tuple[TranscriptSegment, ProductListing | None]:
-    product_id = f"corpus-{item.id}"
-    segment = TranscriptSegment(
-        event_id=item.id, room_id="corpus", product_id=product_id, ts=_EPOCH, text=item.text, category=item.category
-    )
-    listing = None
-    if item.listing is not None:
-        data = {"title": item.text[:20], "price": 0.0, "category": item.category, **item.listing}
-        data.update(type="listing", event_id=f"{item.id}-listing", product_id=product_id, ts=_EPOCH)
-        listing = ProductListing.model_validate(data)
-    return segment, listing
-
-
 def evaluate(engine: Engine, items: list[CorpusItem]) -> Report:
     """Overall scores are per segment: a violation is caught when any rule fires on it."""
     overall = Score()
     per_kind: dict[str, KindScore] = defaultdict(KindScore)
     outcomes = []
     for item in items:
-        segment, listing = _events(item)
+        segment, listing = standalone_case(item.id, item.text, item.category, item.listing, room_id="corpus")
         alerts = detect_segment(engine, segment, listing)
         outcome = Outcome(
             item,

@@ -27,22 +27,30 @@ class WorkerStartError(ClaimwatchError):
     """The worker subprocess exited or did not become ready."""
 
 
-def start_worker(settings: Settings, log_path: Path, timeout_s: float = 120.0) -> subprocess.Popen[bytes]:
-    """`claimwatch worker` in a subprocess; returns once it has joined and is consuming."""
+def start_worker(
+    settings: Settings, log_path: Path, timeout_s: float = 120.0, own_session: bool = False
+) -> subprocess.Popen[bytes]:
+    """`claimwatch worker` in a subprocess; returns once it has joined and is consuming.
+    `own_session` puts it in a process group of its own, so it can be killed as a whole."""
     args = [sys.executable, "-m", "pipeline.cli", "worker", "--broker", settings.broker,
             "--topic-prefix", settings.topic_prefix, "--partitions", str(settings.partitions),
             "--rules", str(settings.rules_dir), "--dedup-window", str(settings.dedup_window_s)]
-    log = open(log_path, "ab")
-    proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
+                                env={**os.environ, "PYTHONUNBUFFERED": "1"}, start_new_session=own_session)
+
+    def log_text() -> str:
+        return log_path.read_text(encoding="utf-8", errors="replace")
+
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise WorkerStartError(f"worker exited with {proc.returncode}; see {log_path}")
-        if "Worker ready" in log_path.read_text(encoding="utf-8", errors="replace"):
+            raise WorkerStartError(f"worker exited with {proc.returncode}; {log_path} ends:\n{log_text()[-3000:]}")
+        if "Worker ready" in log_text():
             return proc
         time.sleep(0.3)
     proc.terminate()
-    raise WorkerStartError(f"worker not ready after {timeout_s:.0f}s; see {log_path}")
+    raise WorkerStartError(f"worker not ready after {timeout_s:.0f}s; {log_path} ends:\n{log_text()[-3000:]}")
 
 
 def follow_alerts(settings: Settings, show: Callable[[Alert], None], idle_exit_s: float | None) -> int:

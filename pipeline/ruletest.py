@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 from models.events import ProductListing, TranscriptSegment
 from models.rules import ExampleSpec
-from pipeline.core import detect_segment
+from pipeline.core import detect_segment, standalone_case
 from pipeline.engine import Engine
-
-_EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
-
 
 @dataclass(frozen=True)
 class ExampleResult:
@@ -36,20 +32,16 @@ class ExampleResult:
 
 def example_events(example: ExampleSpec, default_category: object) -> tuple[TranscriptSegment, ProductListing | None]:
     category = example.category or default_category
-    segment = TranscriptSegment(
-        event_id="example", room_id="example-room", product_id="example-product", ts=_EPOCH, text=example.text,
-        category=category,
-    )
-    needs_listing = example.certifications or example.price is not None or example.attributes
-    if not needs_listing:
-        return segment, None
-    listing = ProductListing(
-        event_id="example-listing", product_id="example-product", ts=_EPOCH, category=category or "other",
-        title=example.text[:20], price=example.price if example.price is not None else 0.0,
-        original_price=example.original_price, certifications=example.certifications,
-        attributes=example.attributes,
-    )
-    return segment, listing
+    listing: dict[str, object] = {}
+    if example.certifications:
+        listing["certifications"] = example.certifications
+    if example.attributes:
+        listing["attributes"] = example.attributes
+    if example.price is not None:
+        listing["price"] = example.price
+    if listing and example.original_price is not None:
+        listing["original_price"] = example.original_price
+    return standalone_case("example", example.text, category, listing or None, room_id="example-room")
 
 
 def run_examples(engine: Engine, rule_ids: set[str] | None = None) -> list[ExampleResult]:

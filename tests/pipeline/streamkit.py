@@ -6,13 +6,13 @@ import json
 import os
 import signal
 import subprocess
-import sys
-import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 from pipeline.feed import read_topic
+from pipeline.local import start_worker
+from pipeline.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,27 +22,14 @@ def unique_prefix() -> str:
 
 
 class WorkerProcess:
-    def __init__(self, bootstrap: str, prefix: str, log_dir: Path, *extra: str):
-        self.bootstrap = bootstrap
-        self.prefix = prefix
+    def __init__(self, bootstrap: str, prefix: str, log_dir: Path):
+        self.settings = Settings(broker=bootstrap, topic_prefix=prefix, partitions=2)
         self.log_path = log_dir / f"worker-{uuid.uuid4().hex[:6]}.log"
-        self.args = [sys.executable, "-m", "pipeline.cli", "worker", "--broker", bootstrap,
-                     "--topic-prefix", prefix, "--partitions", "2", *extra]
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 120.0) -> WorkerProcess:
-        log = open(self.log_path, "ab")
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        self.proc = subprocess.Popen(self.args, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env,
-                                     start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"worker exited with {self.proc.returncode}:\n{self.log()[-3000:]}")
-            if "Worker ready" in self.log():
-                return self
-            time.sleep(0.3)
-        raise TimeoutError(f"worker not ready in {timeout}s:\n{self.log()[-3000:]}")
+    def start(self) -> WorkerProcess:
+        self.proc = start_worker(self.settings, self.log_path, own_session=True)
+        return self
 
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path.exists() else ""

@@ -270,6 +270,7 @@ class Worker:
         finally:
             # A clean stop commits what was delivered, so a restart does not send it again.
             await asyncio.wait_for(self.offsets.flush(), timeout=10)
+            await self._log_counters()
 
     async def _commit(self, offsets: Mapping[TP, int]) -> None:
         # Faust's own commit path skips partitions this worker no longer owns and keeps its

@@ -4,6 +4,7 @@ out as exactly the alerts `claimwatch scan` gives for the same events."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -176,3 +177,23 @@ def test_clean_stop_commits_what_was_delivered_and_a_restart_resends_nothing(
         time.sleep(8)
     again = read_json(kafka_bootstrap, f"{prefix}alerts", idle_s=3)
     assert sorted(a["alert_id"] for a in again) == sorted(by_id(expected))
+
+
+def test_two_workers_share_the_partitions_and_give_the_alerts_scan_gives(
+    kafka_bootstrap: str, engine: Engine, tmp_path: Path
+) -> None:
+    # Segments carry their own category here: with listings, a second worker learns a product
+    # from the listings table's changelog, which the listings barrier does not wait for (README).
+    events = scenario_events()[-3:] + corpus_events()
+    expected = scan_alerts(engine, events)
+    prefix = unique_prefix()
+    with WorkerProcess(kafka_bootstrap, prefix, tmp_path) as first, WorkerProcess(kafka_bootstrap, prefix, tmp_path) as second:
+        send_events(kafka_bootstrap, prefix, events)
+        got = read_until(kafka_bootstrap, f"{prefix}alerts", set(by_id(expected)), timeout_s=240)
+    assert by_id(got).keys() == by_id(expected).keys()
+    for alert in got:
+        assert alert == by_id(expected)[alert["alert_id"]]
+    # Both took part: each judged some of the segments, and together all of them (a rebalance
+    # may make one re-read a few, never fewer).
+    judged = [int(re.findall(r"segments=(\d+)", worker.log())[-1]) for worker in (first, second)]
+    assert all(judged) and sum(judged) >= len(events), judged

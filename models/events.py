@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
 
 
 class Category(str, Enum):
@@ -32,22 +32,26 @@ def _to_datetime(value: Any) -> Any:
     return value
 
 
+def _assume_utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+# ISO-8601 or epoch milliseconds; a time without a zone is UTC.
+EventTime = Annotated[datetime, BeforeValidator(_to_datetime), AfterValidator(_assume_utc)]
+_EVENT_TIME: TypeAdapter[datetime] = TypeAdapter(EventTime)
+
+
+def parse_time(value: Any) -> datetime:
+    """A time as events and command-line options give it (raises pydantic's ValidationError)."""
+    return _EVENT_TIME.validate_python(value)
+
+
 class _EventBase(BaseModel):
     # Extra fields are kept so that producers can add fields without breaking consumers.
     model_config = ConfigDict(extra="allow", str_strip_whitespace=False)
 
     event_id: str = Field(min_length=1)
-    ts: datetime
-
-    @field_validator("ts", mode="before")
-    @classmethod
-    def _parse_ts(cls, value: Any) -> Any:
-        return _to_datetime(value)
-
-    @field_validator("ts")
-    @classmethod
-    def _assume_utc(cls, value: datetime) -> datetime:
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    ts: EventTime
 
 
 class TranscriptSegment(_EventBase):

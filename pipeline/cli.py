@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
@@ -281,7 +281,10 @@ def up(
     port: Annotated[int, typer.Option("--port", help="broker port on 127.0.0.1 (0 picks a free one)")] = 9092,
     data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="broker data (default: a temp dir)")] = None,
     topic_prefix: Annotated[Optional[str], typer.Option("--topic-prefix")] = None,
-    feed: Annotated[Optional[Path], typer.Option("--feed", help="send this events file to the input topics")] = None,
+    feed: Annotated[
+        Optional[Path], typer.Option("--feed", help="replay this events file or recording into the input topics")
+    ] = None,
+    speed: Annotated[str, typer.Option("--speed", help="replay speed for --feed: a factor, or max")] = "max",
     exit_when_idle: Annotated[
         Optional[float], typer.Option("--exit-when-idle", help="stop after this many seconds without a new alert")
     ] = None,
@@ -294,11 +297,202 @@ def up(
     _ruleset(settings.rules_dir)
     try:
         shown = run_local_stack(settings, port, data_dir, feed, lambda a: print_alert(out, a),
-                                lambda line: err.print(escape(line)), exit_when_idle)
+                                lambda line: err.print(escape(line)), exit_when_idle, _speed_option(speed))
     except ClaimwatchError as exc:
         err.print(f"[red]error[/red] {escape(str(exc))}")
         raise typer.Exit(1) from None
     err.print(f"{shown} alerts shown")
+
+
+BrokerOption = Annotated[Optional[str], typer.Option("--broker", help="bootstrap servers host:port[,host:port]")]
+
+
+def _time_option(value: str | None, name: str) -> int | None:
+    """--since/--until: ISO-8601 or epoch milliseconds, as events give times."""
+    from pydantic import ValidationError
+
+    from models.events import parse_time
+
+    if value is None:
+        return None
+    try:
+        return int(parse_time(value).timestamp() * 1000)
+    except ValidationError:
+        err.print(f"[red]error[/red] {name}: {escape(value)!s} is not ISO-8601 or epoch milliseconds")
+        raise typer.Exit(2) from None
+
+
+def _speed_option(value: str) -> float | None:
+    if value == "max":
+        return None
+    try:
+        speed = float(value)
+    except ValueError:
+        speed = 0.0
+    if speed <= 0:
+        err.print(f"[red]error[/red] --speed: {escape(value)} is neither 'max' nor a positive number")
+        raise typer.Exit(2)
+    return speed
+
+
+def _read_items(path: Path) -> list:
+    from pipeline.recording import read_items
+
+    if not path.exists():
+        err.print(f"[red]error[/red] {escape(str(path))}: no such file")
+        raise typer.Exit(2)
+    problems: list = []
+    items = read_items(path, problems)
+    for problem in problems:
+        err.print(f"[yellow]skipped[/yellow] {escape(str(path))} {escape(str(problem))}")
+    return items
+
+
+@app.command()
+def record(
+    out_file: Annotated[Path, typer.Option("--out", help="recording to write; gzip when it ends in .gz")],
+    broker: BrokerOption = None,
+    topics: Annotated[
+        Optional[str], typer.Option("--topics", help="comma-separated topic names (default: the input topics)")
+    ] = None,
+    from_beginning: Annotated[bool, typer.Option("--from-beginning", help="start at the oldest record")] = False,
+    since: Annotated[Optional[str], typer.Option("--since", help="start at records from this time on")] = None,
+    until_idle: Annotated[Optional[float], typer.Option("--until-idle", help="stop after this many quiet seconds")] = None,
+    max_records: Annotated[Optional[int], typer.Option("--max", help="stop after this many records")] = None,
+    duration: Annotated[Optional[float], typer.Option("--duration", help="stop after this many seconds")] = None,
+) -> None:
+    """Record topics to a file without joining any consumer group (Ctrl-C stops cleanly).
+    Without --from-beginning or --since, records what arrives from now on."""
+    from pipeline.record import RecordPlan
+    from pipeline.record import record as run_record
+
+    settings = load_settings(broker=broker)
+    names = [t.strip() for t in topics.split(",") if t.strip()] if topics else [
+        settings.topic("transcripts"), settings.topic("listings")]
+    if from_beginning and since:
+        err.print("[red]error[/red] give --from-beginning or --since, not both")
+        raise typer.Exit(2)
+    since_ms = _time_option(since, "--since")
+    start: Any = "beginning" if from_beginning else "end"
+    if since_ms is not None:
+        from datetime import datetime, timezone
+
+        start = datetime.fromtimestamp(since_ms / 1000, tz=timezone.utc)
+    plan = RecordPlan(names, start, until_idle, max_records, duration)
+
+    def show(stats: Any) -> None:
+        rate = stats.records / stats.seconds if stats.seconds else 0.0
+        err.print(f"\r{stats.records} records, {rate:.0f}/s", end="")
+
+    try:
+        stats = run_record(settings, plan, out_file, progress=show if err.is_terminal else None)
+    except ClaimwatchError as exc:
+        err.print(f"[red]error[/red] {escape(str(exc))}")
+        raise typer.Exit(1) from None
+    per_topic = ", ".join(f"{t}: {n}" for t, n in sorted(stats.per_topic.items())) or "none"
+    err.print(f"\nrecorded {stats.records} records in {stats.seconds:.1f}s to {out_file} "
+              f"(stopped by {stats.stopped_by}); per topic: {per_topic}")
+
+
+@app.command()
+def replay(
+    input_file: Annotated[Path, typer.Argument(help="a recording from `claimwatch record`, or an events file")],
+    broker: BrokerOption = None,
+    speed: Annotated[str, typer.Option("--speed", help="1 = as recorded, 10 = ten times faster, max = no pauses")] = "max",
+    rooms: Annotated[Optional[str], typer.Option("--rooms", help="comma-separated room ids to keep")] = None,
+    topic_prefix: Annotated[
+        Optional[str], typer.Option("--topic-prefix", help="send to <prefix>transcripts etc. instead of the recorded topics")
+    ] = None,
+    since: Annotated[Optional[str], typer.Option("--since", help="skip records before this time (listings are kept)")] = None,
+    until: Annotated[Optional[str], typer.Option("--until", help="skip records after this time")] = None,
+) -> None:
+    """Produce recorded events back to their topics, keeping each room's order and, at a finite
+    speed, the recorded gaps divided by the speed. Corrupt lines are reported and skipped."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from pipeline.replay import ReplayPlan, select
+    from pipeline.replay import replay as run_replay
+
+    settings = load_settings(broker=broker)
+    plan = ReplayPlan(
+        speed=_speed_option(speed),
+        rooms=frozenset(r.strip() for r in rooms.split(",") if r.strip()) if rooms else None,
+        since_ms=_time_option(since, "--since"),
+        until_ms=_time_option(until, "--until"),
+        topic_prefix=topic_prefix,
+    )
+    items = select(_read_items(input_file), plan)
+    columns = (TextColumn("replay"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+               TextColumn("stream time {task.fields[stream_time]}"), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=False) as bar:
+        task = bar.add_task("replay", total=len(items), rate="", stream_time="-")
+
+        def show(stats: Any) -> None:
+            rate = f"{stats.sent / stats.seconds:.0f} events/s" if stats.seconds else ""
+            bar.update(task, completed=stats.sent, rate=rate, stream_time=_stream_time(stats.stream_time_ms))
+
+        try:
+            stats = run_replay(settings, items, plan, progress=show)
+        except Exception as exc:  # kafka-python raises its own errors for an unreachable broker
+            err.print(f"[red]error[/red] replay failed: {escape(str(exc))}")
+            raise typer.Exit(1) from None
+    table = Table("topic", "events", title="replayed" + (" (interrupted)" if stats.interrupted else ""))
+    for topic, count in sorted(stats.per_topic.items()):
+        table.add_row(topic, str(count))
+    err.print(table)
+    err.print(f"{stats.sent} of {stats.total} events in {stats.seconds:.1f}s")
+    if stats.interrupted:
+        raise typer.Exit(130)
+
+
+def _stream_time(ms: int | None) -> str:
+    from datetime import datetime, timezone
+
+    if ms is None:
+        return "-"
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+
+@app.command()
+def backtest(
+    input_file: Annotated[Path, typer.Argument(help="a recording from `claimwatch record`, or an events file")],
+    rules: Annotated[Path, typer.Option("--rules", help="the changed rule set")],
+    baseline: Annotated[
+        Optional[Path], typer.Option("--baseline", help="the rule set to compare with (default: the repository's)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="the report as JSON on stdout")] = False,
+    dedup_window: Annotated[Optional[float], typer.Option("--dedup-window", help="seconds")] = None,
+) -> None:
+    """What a rule change would change: the alerts only the new rules raise, those only the
+    baseline raised, and counts per rule, over a recording, offline."""
+    from pipeline.backtest import backtest as run_backtest
+    from pipeline.recording import event_lines, in_stream_order
+
+    settings = load_settings(dedup_window_s=dedup_window)
+    baseline_dir = baseline or settings.rules_dir
+    new_engine, old_engine = _engine(rules), _engine(baseline_dir)
+    lines = list(event_lines(in_stream_order(_read_items(input_file))))
+    report = run_backtest(lines, new_engine, old_engine, settings.dedup_window)
+    for problem in report.rejected:
+        err.print(f"[yellow]rejected[/yellow] {escape(str(problem))}")
+    if as_json:
+        sys.stdout.write(json.dumps({"rules": str(rules), "baseline": str(baseline_dir), **report.to_json()},
+                                    ensure_ascii=False, indent=2) + "\n")
+        return
+    out.print(f"{report.segments} segments, {report.listings} listings: baseline {escape(str(baseline_dir))} "
+              f"raised {report.baseline_alerts} alerts, {escape(str(rules))} raises {report.new_alerts}")
+    table = Table("rule", "baseline", "new", "change", title="alerts per rule")
+    for change in report.per_rule:
+        style = "green" if change.delta > 0 else "red" if change.delta < 0 else "dim"
+        table.add_row(change.rule_id, str(change.baseline), str(change.new), f"[{style}]{change.delta:+d}[/{style}]")
+    out.print(table)
+    for title, alerts in (("only with the new rules", report.only_new), ("only with the baseline", report.only_baseline)):
+        out.print(f"[bold]{title}: {len(alerts)}[/bold]")
+        for alert in alerts:
+            out.print(f"  [dim]{escape(alert.event_id)}[/dim]", end=" ")
+            print_alert(out, alert)
+    if not report.changed:
+        out.print("no alert changes")
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Callable
@@ -13,8 +14,9 @@ from pathlib import Path
 
 from models.alerts import Alert
 from pipeline.broker import EmbeddedBroker
-from pipeline.errors import ClaimwatchError
-from pipeline.feed import send_events
+from pipeline.errors import ClaimwatchError, EventError
+from pipeline.recording import read_items
+from pipeline.replay import ReplayPlan, replay, select
 from pipeline.settings import Settings
 from pipeline.topics import ensure_topics
 
@@ -53,9 +55,13 @@ def start_worker(
     raise WorkerStartError(f"worker not ready after {timeout_s:.0f}s; {log_path} ends:\n{log_text()[-3000:]}")
 
 
-def follow_alerts(settings: Settings, show: Callable[[Alert], None], idle_exit_s: float | None) -> int:
+def follow_alerts(
+    settings: Settings, show: Callable[[Alert], None], idle_exit_s: float | None,
+    busy: Callable[[], bool] = lambda: False,
+) -> int:
     """Print alerts as they arrive, from the start of the topic; stop after `idle_exit_s` quiet
-    seconds (None: until interrupted). Returns how many were shown."""
+    seconds once nothing is `busy` feeding events (None: until interrupted). Returns how many
+    were shown."""
     topic = settings.topic("alerts")
     consumer = KafkaConsumer(bootstrap_servers=settings.broker, group_id=None, enable_auto_commit=False)
     shown = 0
@@ -64,7 +70,9 @@ def follow_alerts(settings: Settings, show: Callable[[Alert], None], idle_exit_s
         consumer.assign([TopicPartition(topic, p) for p in sorted(partitions)])
         consumer.seek_to_beginning()
         last = time.monotonic()
-        while idle_exit_s is None or time.monotonic() - last < idle_exit_s:
+        while idle_exit_s is None or busy() or time.monotonic() - last < idle_exit_s:
+            if busy():
+                last = time.monotonic()
             for records in consumer.poll(timeout_ms=500).values():
                 for record in records:
                     show(Alert.model_validate_json(record.value))
@@ -83,6 +91,7 @@ def run_local_stack(
     show: Callable[[Alert], None],
     say: Callable[[str], None],
     idle_exit_s: float | None,
+    speed: float | None = None,
 ) -> int:
     with EmbeddedBroker(port=port, data_dir=data_dir) as broker:
         settings = settings.model_copy(update={"broker": broker.bootstrap})
@@ -92,11 +101,11 @@ def run_local_stack(
         worker = start_worker(settings, log_path)
         say(f"worker ready (log: {log_path}); topics {settings.topic('transcripts')}, {settings.topic('listings')} "
             f"-> {settings.topic('alerts')}, {settings.topic('deadletter')}")
+        feeding = None
         try:
             if feed is not None:
-                lines = feed.read_text(encoding="utf-8").splitlines()
-                say(f"sent {send_events(settings.broker, settings.topic_prefix, lines)} events from {feed}")
-            shown = follow_alerts(settings, show, idle_exit_s)
+                feeding = _feed_in_background(settings, feed, speed, say)
+            shown = follow_alerts(settings, show, idle_exit_s, busy=lambda: feeding is not None and feeding.is_alive())
         except KeyboardInterrupt:
             shown = 0
         finally:
@@ -106,3 +115,21 @@ def run_local_stack(
             except subprocess.TimeoutExpired:
                 worker.kill()
         return shown
+
+
+def _feed_in_background(settings: Settings, feed: Path, speed: float | None, say: Callable[[str], None]) -> threading.Thread:
+    """Replay the events file into the input topics while alerts are shown."""
+    problems: list[EventError] = []
+    items = select(read_items(feed, problems), ReplayPlan(speed=speed))
+    for problem in problems:
+        say(f"skipped {feed} {problem}")
+    pace = "as fast as possible" if speed is None else f"at {speed:g}x recorded speed"
+    say(f"replaying {len(items)} events from {feed} {pace}")
+
+    def run() -> None:
+        stats = replay(settings, items, ReplayPlan(speed=speed))
+        say(f"replayed {stats.sent} events from {feed}")
+
+    thread = threading.Thread(target=run, name="feed", daemon=True)
+    thread.start()
+    return thread

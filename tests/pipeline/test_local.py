@@ -17,4 +17,4 @@ def test_up_feeds_the_sample_and_shows_every_alert(engine: Engine) -> None:
     count = run_local_stack(load_settings(topic_prefix="demo-test."), 0, None, sample, shown.append, said.append,
                             idle_exit_s=8)
     assert count == len(shown) and {a.alert_id for a in shown} == expected
-    assert said[0].startswith("ready 127.0.0.1:") and any(line.startswith("sent 23 events") for line in said)
+    assert said[0].startswith("ready 127.0.0.1:") and any(line.startswith("replayed 23 events") for line in said)

@@ -14,11 +14,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# Broker (fetched through Maven on first use) and worker, the sample stream fed in, alerts shown as
-# they arrive; stops 20 s after the last alert.
+# Broker (fetched through Maven on first use) and worker; a recorded 26-minute session of four
+# rooms replayed at 60x (about half a minute), alerts shown as they arrive; stops 20 s after the
+# replay's last alert.
 demo: setup
 	$(BIN)/claimwatch rules lint
-	$(BIN)/claimwatch up --port 0 --feed samples/demo_stream.jsonl --exit-when-idle 20
+	$(BIN)/claimwatch up --port 0 --feed samples/session_mixed_evening.jsonl --speed 60 --exit-when-idle 20
 
 test: setup
 	$(BIN)/claimwatch rules lint

@@ -121,7 +121,9 @@ def _reason(exc: EventError) -> str:
 class Worker:
     """Builds the Faust app for one settings object; `app` is what `faust` runs."""
 
-    def __init__(self, settings: Settings, engine: Engine | None = None):
+    def __init__(self, settings: Settings, engine: Engine | None = None, partitions: dict[str, int] | None = None):
+        """`partitions`: the input topics' partition counts as found on the broker; each table
+        must have as many as the topic it is keyed like, whatever `settings.partitions` says."""
         self.settings = settings
         self.engine = engine or Engine(load_ruleset(settings.rules_dir))
         self.counters = Counters()
@@ -143,17 +145,26 @@ class Worker:
             processing_guarantee="at_least_once",
             stream_wait_empty=False,
         )
-        partitions = settings.partitions
+        counts = partitions or {}
+
+        def count(name: str) -> int:
+            return counts.get(settings.topic(name), settings.partitions)
+
+        transcript_partitions, listing_partitions = count("transcripts"), count("listings")
         # acks=False: Faust never commits this topic; DeliveredOffsets does, after delivery.
         self.transcripts = self.app.topic(
-            settings.topic("transcripts"), partitions=partitions, value_serializer="raw", acks=False
+            settings.topic("transcripts"), partitions=transcript_partitions, value_serializer="raw", acks=False
         )
-        self.listings_topic = self.app.topic(settings.topic("listings"), partitions=partitions, value_serializer="raw")
-        self.alerts = self.app.topic(settings.topic("alerts"), partitions=partitions, value_serializer="raw")
-        self.deadletter = self.app.topic(settings.topic("deadletter"), partitions=partitions, value_serializer="raw")
+        self.listings_topic = self.app.topic(
+            settings.topic("listings"), partitions=listing_partitions, value_serializer="raw"
+        )
+        self.alerts = self.app.topic(settings.topic("alerts"), partitions=count("alerts"), value_serializer="raw")
+        self.deadletter = self.app.topic(
+            settings.topic("deadletter"), partitions=count("deadletter"), value_serializer="raw"
+        )
         as_json = faust.Schema(key_serializer="json", value_serializer="json")
-        self.listings = self.app.GlobalTable("listings", default=None, partitions=partitions, schema=as_json)
-        self.dedup_state = self.app.Table("dedup", default=dict, partitions=partitions, schema=as_json)
+        self.listings = self.app.GlobalTable("listings", default=None, partitions=listing_partitions, schema=as_json)
+        self.dedup_state = self.app.Table("dedup", default=dict, partitions=transcript_partitions, schema=as_json)
         # Next offset to apply, per listings partition: lets a segment batch wait for listings
         # already on the topic, so a listing sent before a segment is used for it.
         self._listing_positions: dict[int, int] = {}
@@ -321,6 +332,5 @@ class Worker:
 
 def run_worker(settings: Settings, loglevel: str = "info") -> None:
     """Run one worker until SIGTERM/SIGINT (topics are created if missing)."""
-    ensure_topics(settings)
-    worker = Worker(settings)
+    worker = Worker(settings, partitions=ensure_topics(settings))
     faust.Worker(worker.app, loglevel=loglevel).execute_from_commandline()

@@ -230,7 +230,9 @@ def in_stream_order(items: Iterable[ReplayItem]) -> list[ReplayItem]:
     groups: dict[tuple[Any, ...], list[ReplayItem]] = defaultdict(list)
     for item in items:
         groups[item.order_group].append(item)
-    return list(heapq.merge(*groups.values(), key=lambda item: (item.time_ms, item.line)))
+    # At the same moment a listing goes first: the product is then known when a segment of it
+    # is judged, as it was live (a replay flushes each listing before what follows it).
+    return list(heapq.merge(*groups.values(), key=lambda item: (item.time_ms, item.event_type != "listing", item.line)))
 
 
 def event_lines(items: Iterable[ReplayItem]) -> Iterator[str]:

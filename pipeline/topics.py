@@ -41,8 +41,9 @@ def kafka_python_config(settings: Settings) -> dict[str, Any]:
     return config
 
 
-def ensure_topics(settings: Settings, timeout_s: float = 60.0) -> list[str]:
-    """Create the input, alert and dead-letter topics that are missing; return their names."""
+def ensure_topics(settings: Settings, timeout_s: float = 60.0) -> dict[str, int]:
+    """Create the input, alert and dead-letter topics that are missing; return every one's
+    partition count, as found on the broker (topics made by others may have another count)."""
     names = [settings.topic(name) for name in TOPIC_NAMES]
     deadline = time.monotonic() + timeout_s
     last_error: Exception | None = None
@@ -65,10 +66,17 @@ def ensure_topics(settings: Settings, timeout_s: float = 60.0) -> list[str]:
                     admin.create_topics(missing)
                 except TopicAlreadyExistsError:
                     pass  # another worker created it first
-            return names
+            return {name: _partition_count(admin, name, settings.partitions) for name in names}
         except KafkaError as exc:
             last_error = exc
             time.sleep(0.5)
         finally:
             admin.close()
     raise TopicError(f"could not create topics {names} on {settings.broker}: {last_error}")
+
+
+def _partition_count(admin: KafkaAdminClient, name: str, default: int) -> int:
+    for description in admin.describe_topics([name]):
+        if name in (description.get("name"), description.get("topic")) and description.get("partitions"):
+            return len(description["partitions"])
+    return default

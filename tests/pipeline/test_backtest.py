@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from pipeline.backtest import backtest
 from pipeline.cli import app
 from pipeline.engine import Engine
+from pipeline.scan import Scanner
 
 from .rulekit import rule, ruleset
 
@@ -71,3 +72,29 @@ def test_cli_backtest_reads_a_recording_and_reports_json(tmp_path: Path) -> None
     table = CliRunner().invoke(app, ["backtest", str(recording), "--rules", str(tmp_path / "new" / "rules"),
                                      "--baseline", str(tmp_path / "old" / "rules")])
     assert "only with the baseline: 2" in table.stdout and "lowest" in table.stdout
+
+
+def test_a_rule_deleted_from_the_shipped_rules_is_gone_from_a_sample_and_nothing_else(
+    tmp_path: Path, engine: Engine
+) -> None:
+    import shutil
+
+    import yaml
+
+    from pipeline.rules import default_rules_dir, load_ruleset
+
+    sample = Path(__file__).resolve().parents[2] / "samples" / "session_food_home.jsonl"
+    lines = sample.read_text(encoding="utf-8").splitlines()
+    before = [a for a in Scanner(engine).scan_lines(lines)]
+    removed = "scarcity-fake-stock"
+    assert any(a.rule_id == removed for a in before)
+    rules = tmp_path / "rules"
+    shutil.copytree(default_rules_dir(), rules)
+    path = rules / "scarcity.yaml"
+    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    spec["rules"] = [r for r in spec["rules"] if r["id"] != removed]
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+
+    report = backtest(lines, Engine(load_ruleset(rules)), engine, timedelta(seconds=60))
+    assert sorted(a.alert_id for a in report.only_baseline) == sorted(a.alert_id for a in before if a.rule_id == removed)
+    assert report.only_new == []

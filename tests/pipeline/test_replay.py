@@ -188,3 +188,25 @@ def test_record_stopped_by_ctrl_c_leaves_a_complete_gzip_file(kafka_bootstrap: s
     items = read_items(out, problems)
     assert problems == [] and len(items) == sum(1 for line in SAMPLE.read_text().splitlines() if '"transcript"' in line)
     assert b"stopped by signal" in stderr
+
+
+def test_a_recording_of_a_live_run_replayed_into_a_fresh_pipeline_gives_the_same_alert_ids(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    from .streamkit import WorkerProcess, read_json
+
+    live, fresh = unique_prefix(), unique_prefix()
+    live_settings = _settings(kafka_bootstrap, live)
+    with WorkerProcess(kafka_bootstrap, live, tmp_path):
+        replay(live_settings, select(read_items(SAMPLE, []), ReplayPlan()), ReplayPlan(topic_prefix=live))
+        first = read_json(kafka_bootstrap, f"{live}alerts", idle_s=8)
+    recording = tmp_path / "live.jsonl.gz"
+    record(live_settings, RecordPlan([f"{live}transcripts", f"{live}listings"], "beginning", until_idle_s=3.0),
+           recording)
+
+    with WorkerProcess(kafka_bootstrap, fresh, tmp_path):
+        result = CliRunner().invoke(app, ["replay", str(recording), "--broker", kafka_bootstrap,
+                                          "--topic-prefix", fresh, "--speed", "max"])
+        assert result.exit_code == 0, result.output
+        second = read_json(kafka_bootstrap, f"{fresh}alerts", idle_s=8)
+    assert first and sorted(a["alert_id"] for a in second) == sorted(a["alert_id"] for a in first)

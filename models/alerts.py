@@ -16,6 +16,16 @@ class Severity(str, Enum):
     critical = "critical"
 
 
+class Evasion(BaseModel):
+    """A term found by sound: what was said or typed instead, and the term it stood for."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: str = Field(description="homophone, pinyin, mixed (characters and pinyin) or initials")
+    variant: str = Field(description="the normalized words that stood for the term")
+    term: str = Field(description="the rule's term they sound like")
+
+
 class Evidence(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -29,6 +39,7 @@ class Evidence(BaseModel):
         description="The normalized clause the match stands in; a room repeating it within the "
         "dedup window raises no new alert."
     )
+    evasion: Evasion | None = Field(default=None, description="set when the claim was found by sound")
 
 
 class Alert(BaseModel):

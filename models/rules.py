@@ -67,6 +67,7 @@ class MatcherSpec(_Strict):
         _exactly_one(self, ("terms", "regex", "pattern", "all", "any"))
         if self.within is not None and self.all is None:
             raise ValueError("`within` only applies to `all`")
+
         for name in ("terms", "pattern", "all", "any"):
             value = getattr(self, name)
             if value is not None and not value:
@@ -194,8 +195,18 @@ class RuleSpec(_Strict):
         return self
 
 
+class ListSpec(_Strict):
+    """A word list in its long form, `{sound: false, terms: [...]}`, to say whether its terms are
+    also heard by sound (pinyin, initials, homophones: jiang tang, zl, 根直 for 根治). Every
+    word a rule matches is by default; `sound: false` takes a list's words out, `sound: true` puts
+    in words that are only context. See pipeline/sound.py."""
+
+    sound: bool | None = None
+    terms: list[str]
+
+
 class RuleFileSpec(_Strict):
-    lists: dict[str, list[str]] = Field(default_factory=dict)
+    lists: dict[str, list[str] | ListSpec] = Field(default_factory=dict)
     conditions: dict[str, ConditionSpec] = Field(default_factory=dict)
     rules: list[RuleSpec] = Field(default_factory=list)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from models.alerts import Alert, Evidence
+from models.alerts import Alert, Evasion, Evidence
 from models.events import TranscriptSegment
 from pipeline.engine import Finding
 from pipeline.filters import ProductFacts
@@ -20,6 +20,11 @@ def alert_id(event_id: str, rule_id: str, start: int, end: int) -> str:
     """Same event, rule and span give the same id, so a re-delivered event dedups downstream."""
     key = f"{event_id}\x1f{rule_id}\x1f{start}\x1f{end}".encode()
     return hashlib.sha256(key).hexdigest()[:32]
+
+
+def _evasion(analysis: Analysis, finding: Finding) -> Evasion | None:
+    sound = analysis.evasion_in(finding.hit.start, finding.hit.end)
+    return Evasion(kind=sound.kind, variant=sound.variant, term=sound.term) if sound is not None else None
 
 
 def build_alert(
@@ -55,6 +60,7 @@ def build_alert(
             normalized=analysis.text[finding.hit.start : finding.hit.end],
             via=finding.hit.via,
             claim=analysis.text[clause_start:clause_end],
+            evasion=_evasion(analysis, finding),
         ),
         ruleset_version=ruleset_version,
     )

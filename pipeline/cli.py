@@ -154,6 +154,8 @@ def _print_explanation(ex: Explanation) -> None:
     analysis = ex.analysis
     out.print(f"[bold]original[/bold]   {escape(analysis.normalized.original)}")
     out.print(f"[bold]normalized[/bold] {escape(analysis.text)}")
+    for heard in analysis.restorations:
+        out.print(f"[bold]by sound[/bold]   「{escape(heard.variant)}」 heard as 「{escape(heard.term)}」 ({heard.kind})")
     out.print(f"[bold]tokens[/bold]     {escape(' | '.join(t.text for t in analysis.tokens))}")
     facts = ex.facts
     out.print(f"[bold]product[/bold]    category={facts.category.value if facts.category else 'unknown'} "
@@ -176,7 +178,9 @@ def _print_explanation(ex: Explanation) -> None:
                 verdict = "[dim]overlaps a longer match[/dim]"
             else:
                 verdict = f"[green]stopped by {finding.suppressed_by}[/green]: {escape(finding.reason or '')}"
-            out.print(f"  「{words}」 via {escape(finding.hit.via)} → {verdict}")
+            sound = analysis.evasion_in(finding.hit.start, finding.hit.end)
+            said = f" (said as 「{escape(sound.variant)}」, {sound.kind})" if sound else ""
+            out.print(f"  「{words}」{said} via {escape(finding.hit.via)} → {verdict}")
         for hit in trace.near_misses:
             out.print(f"  [dim]「{escape(analysis.text[hit.start:hit.end])}」 {escape(hit.via)}[/dim]")
 
@@ -219,6 +223,7 @@ def eval_command(
         data = {
             "overall": {"precision": o.precision, "recall": o.recall, "f1": o.f1, "tp": o.tp, "fp": o.fp, "fn": o.fn, "tn": o.tn},
             "per_kind": {k: {"precision": s.precision, "recall": s.recall, "f1": s.f1} for k, s in report.per_kind.items()},
+            "recall_per_variant": {v: c / t for v, (c, t) in report.recall_per_variant().items()},
             "misses": [m.item.id for m in report.misses],
             "false_hits": [f.item.id for f in report.false_hits],
         }
@@ -231,6 +236,12 @@ def eval_command(
     for kind, s in report.per_kind.items():
         table.add_row(kind, f"{s.precision:.3f}", f"{s.recall:.3f}", f"{s.f1:.3f}")
     out.print(table)
+    variants = report.recall_per_variant()
+    if variants:
+        by_variant = Table("disguise", "caught", "recall", title="recall per disguise")
+        for variant, (caught, total) in variants.items():
+            by_variant.add_row(variant, f"{caught}/{total}", f"{caught / total:.3f}")
+        out.print(by_variant)
     out.print(f"tp={o.tp} fp={o.fp} fn={o.fn} tn={o.tn}")
     out.print(f"\n[bold]misses[/bold] ({len(report.misses)})")
     for m in report.misses[:show]:

@@ -20,7 +20,9 @@ from pipeline.match import (
     TermIndex,
     analyze,
 )
+from pipeline.normalize import normalize_term
 from pipeline.rules import LoadedRule, RuleSet
+from pipeline.sound import SoundIndex
 from pipeline.tokenize import ChineseTokenizer
 
 
@@ -111,13 +113,21 @@ class Engine:
         self.patterns = PatternIndex(self.tokenizer)
         for key, pattern in compiler.patterns:
             self.patterns.add(key, pattern)
+        self.sounds = SoundIndex(self._heard_by_sound(compiler), self.tokenizer.is_word)
+
+    def _heard_by_sound(self, compiler: MatcherCompiler) -> set[str]:
+        """Every word a rule matches, unless its list says `sound: false`, and the words of lists
+        that say `sound: true`."""
+        heard = {normalize_term(t) for t in self.ruleset.sound_terms(heard=True)}
+        quiet = {normalize_term(t) for t in self.ruleset.sound_terms(heard=False)}
+        return (compiler.terms | compiler.regex_words | heard) - quiet
 
     @property
     def version(self) -> str:
         return self.ruleset.version
 
     def analyze(self, text: str) -> Analysis:
-        return analyze(text, self.tokenizer, self.terms, self.patterns)
+        return analyze(text, self.tokenizer, self.terms, self.patterns, self.sounds)
 
     def _judge(self, rule: CompiledRule, analysis: Analysis, facts: ProductFacts) -> list[Finding]:
         findings = []

@@ -26,6 +26,7 @@ class CorpusItem(BaseModel):
     label: Literal["violation", "clean"]
     kind: str | None = None
     listing: dict[str, Any] | None = None
+    variant: str | None = None  # how the claim was disguised (evasion corpus): pinyin, homophone…
 
 
 @dataclass
@@ -97,6 +98,15 @@ class Report:
     @property
     def false_hits(self) -> list[Outcome]:
         return [o for o in self.outcomes if o.item.label == "clean" and o.predicted]
+
+    def recall_per_variant(self) -> dict[str, tuple[int, int]]:
+        """Violations caught and labelled, per disguise, for corpora that name one."""
+        counts: dict[str, tuple[int, int]] = {}
+        for o in self.outcomes:
+            if o.item.label == "violation" and o.item.variant:
+                caught, total = counts.get(o.item.variant, (0, 0))
+                counts[o.item.variant] = (caught + o.predicted, total + 1)
+        return dict(sorted(counts.items()))
 
 
 def load_corpus(path: Path) -> list[CorpusItem]:

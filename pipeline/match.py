@@ -7,6 +7,7 @@ Matcher pass). Rule matchers are cheap lookups over it.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -18,7 +19,8 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
 from models.rules import MatcherSpec
-from pipeline.normalize import NormalizedText, normalize, normalize_term
+from pipeline.normalize import NormalizedText, normalize, normalize_term, substitute
+from pipeline.sound import SoundHit, SoundIndex
 from pipeline.tokenize import ChineseTokenizer, Token
 
 CLAUSE_BREAKS = frozenset(",，。!！?？;；:：\n\r")
@@ -48,6 +50,9 @@ class Analysis:
     tokens: list[Token]
     occurrences: dict[str, list[tuple[int, int]]]
     pattern_hits: dict[str, list[tuple[int, int]]]
+    # Words heard as a sound-matched term (根直 as 根治), with their spans in `text`, which
+    # already reads the term: every rule sees the claim the host meant.
+    restorations: list[SoundHit] = field(default_factory=list)
     token_starts: frozenset[int] = field(init=False)
     token_ends: frozenset[int] = field(init=False)
 
@@ -58,6 +63,10 @@ class Analysis:
     @property
     def text(self) -> str:
         return self.normalized.text
+
+    def evasion_in(self, start: int, end: int) -> SoundHit | None:
+        """The first restored word inside a matched span, if the claim was said by sound."""
+        return next((r for r in self.restorations if r.start < end and r.end > start), None)
 
     def on_token_boundaries(self, start: int, end: int) -> bool:
         return start in self.token_starts and end in self.token_ends
@@ -236,6 +245,16 @@ class AllMatcher:
         return [Hit(h.start, h.end, f"{h.via} (only part of an `all` matched)") for h in partial]
 
 
+_CHARACTER_CLASS = re.compile(r"\[(?:\\.|[^\]\\])*\]")
+_LITERAL_WORD = re.compile(r"[\u4e00-\u9fff]{2,}")
+
+
+def literal_words(regex: str) -> set[str]:
+    """Runs of two or more Chinese characters written literally in a regex, outside character
+    classes: the words it looks for."""
+    return set(_LITERAL_WORD.findall(_CHARACTER_CLASS.sub(" ", regex)))
+
+
 def _describe_pattern(pattern: list[dict[str, Any]]) -> str:
     parts = []
     for token in pattern:
@@ -253,6 +272,9 @@ class MatcherCompiler:
         # only into the automaton, so an exception's phrase never changes how a claim segments.
         self.terms: set[str] = set()
         self.context_terms: set[str] = set()
+        # Chinese words written literally in regexes (全网 in "(?:全网|全国)最低"): heard by sound
+        # like terms, so a homophone is restored before the regex reads the text.
+        self.regex_words: set[str] = set()
         self.patterns: list[tuple[str, list[dict[str, Any]]]] = []
         self._pending: list[tuple[PatternMatcher, list[dict[str, Any]]]] = []
 
@@ -295,6 +317,7 @@ class MatcherCompiler:
         if spec.terms is not None:
             return TermsMatcher(self.normalized_terms(spec.terms))
         if spec.regex is not None:
+            self.regex_words.update(literal_words(spec.regex))
             return RegexMatcher(spec.regex)
         if spec.pattern is not None:
             pattern = [self._expand_pattern(token) for token in spec.pattern]
@@ -307,8 +330,13 @@ class MatcherCompiler:
         return AllMatcher([self.compile(child, f"{key}.all{i}") for i, child in enumerate(spec.all)], spec.within)
 
 
-def analyze(text: str, tokenizer: ChineseTokenizer, terms: TermIndex, patterns: PatternIndex) -> Analysis:
+def analyze(
+    text: str, tokenizer: ChineseTokenizer, terms: TermIndex, patterns: PatternIndex, sounds: SoundIndex | None = None
+) -> Analysis:
     normalized = normalize(text)
+    restorations: list[SoundHit] = []
+    if sounds:
+        normalized, restorations = _restore_by_sound(normalized, tokenizer, sounds)
     doc = tokenizer.doc(normalized.text)
     return Analysis(
         normalized=normalized,
@@ -316,4 +344,32 @@ def analyze(text: str, tokenizer: ChineseTokenizer, terms: TermIndex, patterns: 
         tokens=ChineseTokenizer.tokens(doc),
         occurrences=terms.find_all(normalized.text),
         pattern_hits=patterns.find_all(doc),
+        restorations=restorations,
     )
+
+
+def _restore_by_sound(
+    normalized: NormalizedText, tokenizer: ChineseTokenizer, sounds: SoundIndex
+) -> tuple[NormalizedText, list[SoundHit]]:
+    """Replace what sounds like a sound-matched term with the term (longest first, no overlaps),
+    keeping the map to the original words; return the restored spans in the new text."""
+    text = normalized.text
+
+    def token_spans() -> list[tuple[int, int]]:
+        return [(t.start, t.end) for t in ChineseTokenizer.tokens(tokenizer.doc(text))]
+
+    found = sounds.find_all(normalized, token_spans)
+    chosen: list[SoundHit] = []
+    for hit in sorted(found, key=lambda h: (-(h.end - h.start), h.start, h.term)):
+        if all(hit.end <= c.start or hit.start >= c.end for c in chosen):
+            chosen.append(hit)
+    if not chosen:
+        return normalized, []
+    chosen.sort(key=lambda h: h.start)
+    restored = substitute(normalized, [(h.start, h.end, h.term) for h in chosen])
+    moved, shift = [], 0
+    for hit in chosen:
+        start = hit.start + shift
+        moved.append(SoundHit(hit.term, start, start + len(hit.term), hit.variant, hit.kind))
+        shift += len(hit.term) - (hit.end - hit.start)
+    return restored, moved

@@ -135,12 +135,34 @@ def normalize(text: str) -> NormalizedText:
     chars: list[_Char] = [(ch, i, i + 1) for i, ch in enumerate(text)]
     for stage in (_nfkc, _to_simplified, _strip_pinyin_annotations, _drop_inner_separators):
         chars = stage(chars)
+    return _assemble(text, chars)
+
+
+def substitute(normalized: NormalizedText, replacements: list[tuple[int, int, str]]) -> NormalizedText:
+    """Replace [start, end) spans of the normalized text (sorted, not overlapping) with new words;
+    each new character maps to the whole original span it replaces. Spaces left between Chinese
+    characters are dropped as `normalize` drops them, and count as pauses."""
+    chars: list[_Char] = []
+    cursor = 0
+    for start, end, word in replacements:
+        chars.extend(_chars_of(normalized, cursor, start))
+        chars.extend((ch, normalized.starts[start], normalized.ends[end - 1]) for ch in word)
+        cursor = end
+    chars.extend(_chars_of(normalized, cursor, len(normalized.text)))
+    return _assemble(normalized.original, _drop_inner_separators(chars))
+
+
+def _chars_of(normalized: NormalizedText, start: int, end: int) -> list[_Char]:
+    return [(normalized.text[i], normalized.starts[i], normalized.ends[i]) for i in range(start, end)]
+
+
+def _assemble(original: str, chars: list[_Char]) -> NormalizedText:
     return NormalizedText(
-        original=text,
+        original=original,
         text="".join(ch for ch, _, _ in chars),
         starts=tuple(start for _, start, _ in chars),
         ends=tuple(end for _, _, end in chars),
-        pauses=_pauses(chars, text),
+        pauses=_pauses(chars, original),
     )
 
 

@@ -17,7 +17,7 @@ import re2
 import yaml
 from pydantic import ValidationError
 
-from models.rules import ConditionSpec, MatcherSpec, RuleFileSpec, RuleSpec
+from models.rules import ConditionSpec, ListSpec, MatcherSpec, RuleFileSpec, RuleSpec
 from pipeline.errors import RuleError, RuleSetError
 
 LIST_REF = re.compile(r"^\$([a-z][a-z0-9_-]*)$")
@@ -42,6 +42,12 @@ class RuleSet:
     version: str
     source: str
     warnings: list[RuleError] = field(default_factory=list)
+    # Lists whose long form says `sound: true` / `sound: false`.
+    sound_lists: dict[str, bool] = field(default_factory=dict)
+
+    def sound_terms(self, heard: bool) -> list[str]:
+        """The terms of the lists that asked to be heard by sound (or not to be)."""
+        return self.resolve_terms(f"${name}" for name, on in sorted(self.sound_lists.items()) if on is heard)
 
     def resolve_terms(self, items: Iterable[str]) -> list[str]:
         """Expand `$list` references; a list may reference other lists."""
@@ -278,6 +284,7 @@ def load_ruleset(directory: Path | str | None = None) -> RuleSet:
     problems: list[RuleError] = []
     rules: list[LoadedRule] = []
     lists: dict[str, list[str]] = {}
+    sound_lists: dict[str, bool] = {}
     conditions: dict[str, ConditionSpec] = {}
     seen_ids: dict[str, str] = {}
     where_defined: dict[str, str] = {}
@@ -298,6 +305,10 @@ def load_ruleset(directory: Path | str | None = None) -> RuleSet:
                     )
                     continue
                 where_defined[key] = label
+                if isinstance(value, ListSpec):
+                    if value.sound is not None:
+                        sound_lists[name] = value.sound
+                    value = value.terms
                 target[name] = value  # type: ignore[index]
         for rule_spec, line in zip(spec.rules, _rule_lines(root, len(spec.rules))):
             if rule_spec.id in seen_ids:
@@ -313,7 +324,8 @@ def load_ruleset(directory: Path | str | None = None) -> RuleSet:
             seen_ids[rule_spec.id] = f"{label}:{line}"
             rules.append(LoadedRule(rule_spec, label, line))
 
-    ruleset = RuleSet(rules, lists, conditions, digest.hexdigest()[:12], str(root_dir))
+    ruleset = RuleSet(rules, lists, conditions, digest.hexdigest()[:12], str(root_dir),
+                      sound_lists=sound_lists)
     problems.extend(_check_references(ruleset))
     if problems:
         raise RuleSetError(problems)

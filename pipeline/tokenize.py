@@ -38,6 +38,10 @@ class ChineseTokenizer:
         self.nlp.tokenizer.segmenter = "jieba"
         self.nlp.tokenizer.jieba_seg = self._jieba
 
+    def is_word(self, text: str) -> bool:
+        """A word of jieba's dictionary (with this rule set's terms), not just a prefix of one."""
+        return bool(self._jieba.FREQ.get(text))
+
     def doc(self, text: str) -> Doc:
         return self.nlp.make_doc(text)
 

@@ -31,3 +31,21 @@ def test_score_arithmetic() -> None:
     score = Score(tp=8, fp=2, fn=8, tn=10)
     assert score.precision == 0.8 and score.recall == 0.5
     assert abs(score.f1 - 2 * 0.8 * 0.5 / 1.3) < 1e-9
+
+
+def test_disguised_claims_are_still_caught(engine) -> None:
+    """The check corpus's claims rewritten the ways hosts dodge word lists
+    (tests/data/make_evasion_corpus.py): a regression floor, not a target."""
+    from pipeline.evaluate import evaluate, load_corpus
+
+    from ..conftest import DATA
+
+    report = evaluate(engine, load_corpus(DATA / "evasion_corpus.jsonl"))
+    per_variant = report.recall_per_variant()
+    assert report.overall.recall >= 0.75
+    for variant in ("separator", "traditional", "full-width", "chinese-numerals"):
+        caught, total = per_variant[variant]
+        assert caught / total >= 0.95, variant
+    for variant in ("homophone", "pinyin-part", "pinyin-full", "initials"):
+        caught, total = per_variant[variant]
+        assert caught / total >= 0.5, variant

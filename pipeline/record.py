@@ -82,7 +82,8 @@ def record(
     started = time.monotonic()
     try:
         _assign(consumer, plan)
-        last_record = time.monotonic()
+        last_record = last_flush = time.monotonic()
+        unflushed = False
         with StopOnSignal() as stop, open_text(out, "wt") as sink:
             while True:
                 now = time.monotonic()
@@ -105,8 +106,15 @@ def record(
                                                message.key, message.value) + "\n")
                         stats.records += 1
                         stats.per_topic[tp.topic] = stats.per_topic.get(tp.topic, 0) + 1
+                now = time.monotonic()
                 if batch:
-                    last_record = time.monotonic()
+                    last_record = now
+                    unflushed = True
+                # Flush when the topics go quiet, and at least every second: a live recording
+                # can then be followed, and what was written survives a crash.
+                if unflushed and (not batch or now - last_flush >= 1.0):
+                    sink.flush()
+                    last_flush, unflushed = now, False
                 if progress is not None:
                     stats.seconds = time.monotonic() - started
                     progress(stats)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -334,10 +334,18 @@ def analyze(
     text: str, tokenizer: ChineseTokenizer, terms: TermIndex, patterns: PatternIndex, sounds: SoundIndex | None = None
 ) -> Analysis:
     normalized = normalize(text)
+    docs: dict[str, Doc] = {}
+
+    def doc_of(words: str) -> Doc:
+        # Sound guards may tokenize the text first; the same text is not tokenized twice.
+        if words not in docs:
+            docs[words] = tokenizer.doc(words)
+        return docs[words]
+
     restorations: list[SoundHit] = []
     if sounds:
-        normalized, restorations = _restore_by_sound(normalized, tokenizer, sounds)
-    doc = tokenizer.doc(normalized.text)
+        normalized, restorations = _restore_by_sound(normalized, doc_of, sounds)
+    doc = doc_of(normalized.text)
     return Analysis(
         normalized=normalized,
         doc=doc,
@@ -349,14 +357,13 @@ def analyze(
 
 
 def _restore_by_sound(
-    normalized: NormalizedText, tokenizer: ChineseTokenizer, sounds: SoundIndex
+    normalized: NormalizedText, doc_of: Callable[[str], Doc], sounds: SoundIndex
 ) -> tuple[NormalizedText, list[SoundHit]]:
     """Replace what sounds like a sound-matched term with the term (longest first, no overlaps),
     keeping the map to the original words; return the restored spans in the new text."""
-    text = normalized.text
 
     def token_spans() -> list[tuple[int, int]]:
-        return [(t.start, t.end) for t in ChineseTokenizer.tokens(tokenizer.doc(text))]
+        return [(t.start, t.end) for t in ChineseTokenizer.tokens(doc_of(normalized.text))]
 
     found = sounds.find_all(normalized, token_spans)
     chosen: list[SoundHit] = []

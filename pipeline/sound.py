@@ -55,10 +55,10 @@ def _toneless(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def syllables() -> frozenset[str]:
-    """Every toneless syllable pypinyin knows, except the lone letters that would let any word
-    split into 'syllables' (a, e, m, n, o stay valid only inside longer runs)."""
-    found = {s for code in PINYIN_DICT for s in lazy_pinyin(chr(code)) if s.isascii() and s.isalpha()}
-    return frozenset(s for s in found if len(s) > 1 or s in ("a", "e", "o"))
+    """Every toneless syllable in pypinyin's dictionary, except the lone letters that would let
+    any word split into 'syllables' (a, e, o stay valid only as themselves)."""
+    found = {_toneless(reading) for readings in PINYIN_DICT.values() for reading in readings.split(",")}
+    return frozenset(s for s in found if s.isascii() and s.isalpha() and (len(s) > 1 or s in ("a", "e", "o")))
 
 
 def fold(syllable: str) -> str:
@@ -112,6 +112,9 @@ class SoundHit:
     kind: str  # "homophone", "pinyin", "mixed" or "initials"
 
 
+_Node = tuple[dict[str, "_Node"], list[str]]
+
+
 @dataclass(frozen=True)
 class _Unit:
     key: str
@@ -154,37 +157,43 @@ class SoundIndex:
 
     def __init__(self, terms: Iterable[str], is_word: Callable[[str], bool]):
         self._is_word = is_word
-        self._terms: frozenset[str] = frozenset()
-        self._by_keys: dict[tuple[str, ...], list[str]] = defaultdict(list)
         self._by_initials: dict[str, list[str]] = defaultdict(list)
+        # A trie over folded syllables: node -> (children, terms ending here).
+        self._root: _Node = ({}, [])
         self._terms = frozenset(terms)
         for term in sorted(self._terms):
             readings = term_syllables(term)
             if readings is None or len(readings) < _MIN_SYLLABLES:
                 continue
-            self._by_keys[tuple(fold(r) for r in readings)].append(term)
+            node = self._root
+            for reading in readings:
+                node = node[0].setdefault(fold(reading), ({}, []))
+            node[1].append(term)
             if len(readings) <= _MAX_INITIALS:
                 self._by_initials[_initials(readings)].append(term)
-        self._lengths = sorted({len(k) for k in self._by_keys})
+        syllables()  # built now, at rule-set load, not on the first pinyin a host types
 
     def __bool__(self) -> bool:
-        return bool(self._by_keys)
+        return bool(self._root[0])
 
     def find_all(self, normalized: NormalizedText, tokens: Callable[[], list[tuple[int, int]]]) -> list[SoundHit]:
         """Every guarded sound match, overlapping ones included. `tokens` is called only when a
         homophone needs checking against the words around it."""
-        if not self._by_keys:
+        if not self._root[0]:
             return []
         text = normalized.text
         found: list[SoundHit] = []
         units = _units(text)
         spans: list[tuple[int, int]] | None = None
         for i in range(len(units)):
-            for length in self._lengths:
-                part = units[i : i + length]
-                if len(part) < length or not _adjacent(text, part):
-                    continue
-                for term in self._by_keys.get(tuple(u.key for u in part), ()):
+            node, j = self._root, i
+            while j < len(units) and units[j].key in node[0]:
+                if j > i and text[units[j - 1].end : units[j].start].strip():
+                    break  # syllables of one word are adjacent, or apart by spaces only
+                node = node[0][units[j].key]
+                j += 1
+                for term in node[1]:
+                    part = units[i:j]
                     start, end = part[0].start, part[-1].end
                     if any(u.latin for u in part):
                         hit = _pinyin_hit(text, term, start, end, part)
@@ -243,11 +252,6 @@ def _pinyin_hit(text: str, term: str, start: int, end: int, part: list[_Unit]) -
         return None
     kind = "pinyin" if all(u.latin for u in part) else "mixed"
     return SoundHit(term, start, end, text[start:end], kind)
-
-
-def _adjacent(text: str, part: list[_Unit]) -> bool:
-    """Syllables of one spoken word: next to each other, or apart by spaces only."""
-    return all(not text[a.end : b.start].strip() for a, b in zip(part, part[1:]))
 
 
 def _latin_neighbour(text: str, start: int, end: int) -> bool:

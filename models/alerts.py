@@ -26,6 +26,16 @@ class Evasion(BaseModel):
     term: str = Field(description="the rule's term they sound like")
 
 
+class ListingConflict(BaseModel):
+    """Both sides of a claim the listing contradicts."""
+
+    model_config = ConfigDict(frozen=True)
+
+    field: str = Field(description="the listing field compared: attributes.<name>, certifications or price")
+    listed: str = Field(description="what the listing says there (\"none\" when it lists nothing)")
+    said: str = Field(description="what the host said about it")
+
+
 class Evidence(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -40,6 +50,9 @@ class Evidence(BaseModel):
         "dedup window raises no new alert."
     )
     evasion: Evasion | None = Field(default=None, description="set when the claim was found by sound")
+    listing_conflict: ListingConflict | None = Field(
+        default=None, description="set when the claim is false because the product's listing says otherwise"
+    )
 
 
 class Alert(BaseModel):

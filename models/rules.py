@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from enum import Enum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -33,6 +33,7 @@ class Kind(str, Enum):
     price_fraud = "price-fraud"
     fake_scarcity = "fake-scarcity"
     false_endorsement = "false-endorsement"
+    listing_contradiction = "listing-contradiction"
 
 
 class _Strict(BaseModel):
@@ -163,6 +164,40 @@ class ExamplesSpec(_Strict):
     )
 
 
+class ContradictionSpec(_Strict):
+    """The claim is false for the product on air because its listing says otherwise. A rule with
+    `contradicts` fires only on a contradiction, and its alert names both sides.
+
+    - field `attributes.<name>` (several names with `|`: `attributes.material|材质|面料`): the
+      `values` named in the claim must be among those named in the listed value; a claim with an
+      `exclusive` word (纯, 100%) is contradicted by any other listed value as well.
+    - field `certifications`: contradicted when no listed certification matches `certification`.
+    - field `price`: contradicted when a price said in the claim is neither the listing's price
+      nor its original price.
+    Without a listing (or without the field) nothing can be compared: `when_unknown` says
+    whether the rule then stays quiet or fires anyway (a certificate nobody can show)."""
+
+    field: str = Field(pattern=r"^(?:certifications|price|attributes\.[^|]+(?:\|[^|]+)*)$")
+    values: dict[str, list[str]] | None = Field(
+        default=None, description="canonical value -> words that name it ($list references allowed)"
+    )
+    exclusive: list[str] = Field(default_factory=list, description="words that claim nothing else: 纯, 100%")
+    certification: str | None = Field(default=None, description="RE2 regex a listed certification must match")
+    when_unknown: Literal["quiet", "fire"] = "quiet"
+
+    @model_validator(mode="after")
+    def _what_to_compare(self) -> ContradictionSpec:
+        if self.field.startswith("attributes.") and not self.values:
+            raise ValueError("an `attributes.` field needs `values` to compare")
+        if self.field == "certifications" and not self.certification:
+            raise ValueError("the `certifications` field needs a `certification` regex")
+        return self
+
+    @property
+    def attribute_names(self) -> list[str]:
+        return self.field.removeprefix("attributes.").split("|") if self.field.startswith("attributes.") else []
+
+
 class RuleSpec(_Strict):
     id: str = Field(pattern=RULE_ID_PATTERN, description="stable kebab-case id; never rename it")
     title: str = Field(min_length=2)
@@ -176,6 +211,7 @@ class RuleSpec(_Strict):
     except_categories: list[Category] = Field(default_factory=list)
     match: MatcherSpec
     unless: list[str | ConditionSpec] = Field(default_factory=list)
+    contradicts: ContradictionSpec | None = None
     message: str = Field(min_length=2, description="may use {match} and {category}")
     examples: ExamplesSpec
 

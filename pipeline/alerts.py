@@ -61,6 +61,7 @@ def build_alert(
             via=finding.hit.via,
             claim=analysis.text[clause_start:clause_end],
             evasion=_evasion(analysis, finding),
+            listing_conflict=finding.conflict,
         ),
         ruleset_version=ruleset_version,
     )

@@ -174,6 +174,9 @@ def _print_explanation(ex: Explanation) -> None:
                 verdict = "[dim]skipped[/dim]"
             elif finding.fired and (spec.id, finding.hit) in fired_ids:
                 verdict = "[red]FIRES[/red]"
+                if finding.conflict is not None:
+                    c = finding.conflict
+                    verdict += f": the listing's {escape(c.field)} says 「{escape(c.listed)}」"
             elif finding.fired:
                 verdict = "[dim]overlaps a longer match[/dim]"
             else:
@@ -192,12 +195,25 @@ def rules_explain(
     certification: Annotated[Optional[list[str]], typer.Option("--certification", help="a listed certification")] = None,
     price: Annotated[Optional[float], typer.Option("--price")] = None,
     original_price: Annotated[Optional[float], typer.Option("--original-price")] = None,
+    attribute: Annotated[
+        Optional[list[str]], typer.Option("--attribute", help="a listed attribute, NAME=VALUE (material=聚酯纤维)")
+    ] = None,
     rules: RulesOption = None,
 ) -> None:
-    """Show the normalized text, tokens, and for each rule that came close whether it fired or why not."""
+    """Show the normalized text, tokens, what was heard by sound, and for each rule that came
+    close whether it fired (and what listing fact it contradicts) or why not. Any listing option
+    makes the product count as listed, so claims are compared with it."""
+    attributes = []
+    for item in attribute or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            err.print(f"[red]error[/red] --attribute {escape(item)}: expected NAME=VALUE")
+            raise typer.Exit(2)
+        attributes.append((name.strip(), value.strip()))
+    listed = bool(certification or price is not None or original_price is not None or attributes)
     facts = ProductFacts(
         category=category, certifications=tuple(certification or ()), price=price, original_price=original_price,
-        source="command line",
+        attributes=tuple(sorted(attributes)), source="listing given on the command line" if listed else "command line",
     )
     _print_explanation(_engine(rules).explain(text, facts))
 

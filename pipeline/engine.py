@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from models.alerts import ListingConflict
 from models.rules import ConditionSpec, RuleSpec
+from pipeline.contradict import Contradiction
 from pipeline.filters import Predicate, ProductFacts, compile_condition
 from pipeline.match import (
     Analysis,
@@ -31,6 +33,7 @@ class CompiledRule:
     loaded: LoadedRule
     matcher: CompiledMatcher
     predicates: list[Predicate]
+    contradiction: Contradiction | None = None
 
     @property
     def spec(self) -> RuleSpec:
@@ -52,6 +55,7 @@ class Finding:
     hit: Hit
     suppressed_by: str | None = None
     reason: str | None = None
+    conflict: ListingConflict | None = None  # both sides, for a claim the listing contradicts
 
     @property
     def fired(self) -> bool:
@@ -107,7 +111,9 @@ class Engine:
                 else compile_condition(_inline_name(item, i), item, compiler.context_terms_of)
                 for i, item in enumerate(loaded.spec.unless, start=1)
             ]
-            self.rules.append(CompiledRule(loaded, matcher, predicates))
+            contradicts = loaded.spec.contradicts
+            contradiction = Contradiction(contradicts, ruleset.resolve_terms) if contradicts else None
+            self.rules.append(CompiledRule(loaded, matcher, predicates, contradiction))
         self.tokenizer = ChineseTokenizer(compiler.terms)
         self.terms = TermIndex(compiler.terms | compiler.context_terms)
         self.patterns = PatternIndex(self.tokenizer)
@@ -138,8 +144,21 @@ class Engine:
                     findings.append(Finding(rule, hit, predicate.name, reason))
                     break
             else:
-                findings.append(Finding(rule, hit))
+                findings.append(self._against_listing(rule, analysis, hit, facts))
         return findings
+
+    @staticmethod
+    def _against_listing(rule: CompiledRule, analysis: Analysis, hit: Hit, facts: ProductFacts) -> Finding:
+        """A rule that `contradicts` the listing fires only on a contradiction (or, if it says
+        so, when there is no listing to compare with)."""
+        if rule.contradiction is None:
+            return Finding(rule, hit)
+        verdict = rule.contradiction.judge(analysis, hit, facts)
+        if verdict.conflict is not None:
+            return Finding(rule, hit, conflict=verdict.conflict)
+        if verdict.unknown and rule.contradiction.spec.when_unknown == "fire":
+            return Finding(rule, hit)
+        return Finding(rule, hit, "listing-agrees" if not verdict.unknown else "listing-unknown", verdict.reason)
 
     def detect(self, analysis: Analysis, facts: ProductFacts) -> list[Finding]:
         """The findings that fire, one per claim and rule, in rule order then text order."""

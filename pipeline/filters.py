@@ -18,11 +18,28 @@ from models.rules import ConditionSpec, NearSpec
 from pipeline.match import Analysis, Hit
 
 # A number said as digits or Chinese numerals, unless a count or unit follows (拍2件, 打5折).
-_NUMBER = re.compile(r"(\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万]+)(?![件单个盒瓶支袋包罐斤克天折号次%]|g|ml)")
+_NUMBER = re.compile(
+    r"(\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万]+)(?![件单个盒瓶支袋罐斤克天折号次%.\d]|包(?!邮)|g|ml)"
+)
+
+
+# 八十九块九, 9块9, 十九元八: yuan and jiao said as one price (89.9, 9.9, 19.8).
+_YUAN_JIAO = re.compile(r"(\d+|[零〇一二两三四五六七八九十百千万]+)[块元]([0-9一二三四五六七八九])(?:毛|角)?(?![0-9零〇一二两三四五六七八九十百千万])")
+
+
+def _as_decimal(found: re.Match[str]) -> str:
+    try:
+        yuan = cn2an.cn2an(found.group(1), "smart")
+        jiao = cn2an.cn2an(found.group(2), "smart")
+    except (ValueError, KeyError):
+        return found.group(0)
+    return f"{int(yuan)}.{int(jiao)}"
 
 
 def spoken_numbers(text: str) -> list[float]:
-    """Prices as said: 999, 九百九十九, 一万二, 1.5万 all become numbers (cn2an's smart mode)."""
+    """Prices as said: 999, 九百九十九, 一万二, 1.5万, 八十九块九 all become numbers (cn2an's
+    smart mode)."""
+    text = _YUAN_JIAO.sub(_as_decimal, text)
     numbers = []
     for found in _NUMBER.finditer(text):
         try:

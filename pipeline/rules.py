@@ -228,6 +228,12 @@ def _check_references(ruleset: RuleSet) -> list[RuleError]:
             for token_regex in _pattern_regexes(matcher.pattern or []):
                 if (err := _check_regex(token_regex)) is not None:
                     problem(f"match.pattern: RE2 rejects REGEX {token_regex!r}: {err}")
+        for ref in _contradiction_refs(spec):
+            if ref not in ruleset.lists:
+                problem(f"contradicts references unknown list ${ref}")
+        if spec.contradicts is not None and spec.contradicts.certification is not None:
+            if (err := _check_regex(spec.contradicts.certification)) is not None:
+                problem(f"contradicts.certification: RE2 rejects {spec.contradicts.certification!r}: {err}")
         for cond in spec.unless:
             if isinstance(cond, str):
                 if cond not in ruleset.conditions:
@@ -242,6 +248,14 @@ def _check_references(ruleset: RuleSet) -> list[RuleError]:
     return problems
 
 
+def _contradiction_refs(spec: RuleSpec) -> list[str]:
+    contradicts = spec.contradicts
+    if contradicts is None:
+        return []
+    words = list(contradicts.exclusive) + [w for ws in (contradicts.values or {}).values() for w in ws]
+    return _refs_in(words)
+
+
 def _check_unused(ruleset: RuleSet) -> list[RuleError]:
     """Unused lists and conditions are warnings: often a typo'd reference, never fatal."""
     used_lists: set[str] = set()
@@ -254,6 +268,7 @@ def _check_unused(ruleset: RuleSet) -> list[RuleError]:
         for matcher in _iter_matchers(loaded.spec.match):
             used_lists.update(_refs_in(matcher.terms or []))
             used_lists.update(_refs_in(matcher.pattern or []))
+        used_lists.update(_contradiction_refs(loaded.spec))
         for cond in loaded.spec.unless:
             if isinstance(cond, str):
                 used_conditions.add(cond)

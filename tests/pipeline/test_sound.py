@@ -11,7 +11,8 @@ from pipeline.sound import SoundIndex, split_pinyin
 from pipeline.tokenize import ChineseTokenizer
 
 from ..conftest import make_segment
-from .rulekit import engine, rule
+from .rulekit import engine as inline_engine
+from .rulekit import rule
 
 TERMS = ["根治", "治愈", "降血压", "史低", "嫩白", "降脂", "治疗", "直肠炎", "肠炎", "减肥"]
 
@@ -81,7 +82,7 @@ def test_a_restored_word_maps_back_to_what_was_said() -> None:
 def test_an_alert_found_by_sound_names_the_variant_and_the_term(tmp_path: Path) -> None:
     from pipeline.core import detect_segment
 
-    claims = engine(tmp_path, rule("cure", "match: {terms: [根治]}", kind="medical-claim"))
+    claims = inline_engine(tmp_path, rule("cure", "match: {terms: [根治]}", kind="medical-claim"))
     (alert,) = detect_segment(claims, make_segment("这个能根直湿疹", "food"), None)
     assert alert.evidence.match == "根直" and alert.evidence.normalized == "根治"
     assert alert.evidence.evasion is not None
@@ -94,7 +95,7 @@ def test_an_alert_found_by_sound_names_the_variant_and_the_term(tmp_path: Path) 
 def test_a_list_can_opt_out_of_sound(tmp_path: Path) -> None:
     from pipeline.core import detect_segment
 
-    quiet = engine(
+    quiet = inline_engine(
         tmp_path, rule("cure", "match: {terms: [$cures]}", kind="medical-claim"),
         extra="  cures:\n    sound: false\n    terms: [根治]\n",
     )
@@ -105,6 +106,6 @@ def test_a_list_can_opt_out_of_sound(tmp_path: Path) -> None:
 def test_a_regex_hears_its_literal_words_by_sound(tmp_path: Path) -> None:
     from pipeline.core import detect_segment
 
-    lowest = engine(tmp_path, rule("lowest", "match: {regex: '(?:全网|全国)最低价'}", kind="price-fraud"))
+    lowest = inline_engine(tmp_path, rule("lowest", "match: {regex: '(?:全网|全国)最低价'}", kind="price-fraud"))
     (alert,) = detect_segment(lowest, make_segment("我们这是全往最低价", "food"), None)
     assert alert.evidence.match == "全往最低价" and alert.evidence.evasion.term == "全网"

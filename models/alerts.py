@@ -70,4 +70,9 @@ class Alert(BaseModel):
     legal_basis: list[str]
     message: str
     evidence: Evidence
+    related_event_ids: list[str] = Field(
+        default_factory=list,
+        description="Earlier segments of a claim split across segments (same room and product); "
+        "evidence.text then holds them and this one joined by spaces, and the offsets point into it.",
+    )
     ruleset_version: str

@@ -26,6 +26,7 @@ import faust
 from faust.types import TP, EventT, StreamT
 
 from models.events import ProductListing, TranscriptSegment
+from pipeline.context import ContextWindow
 from pipeline.core import add_listing_version, detect_segment, listing_as_of
 from pipeline.decode import decode_event
 from pipeline.dedup import Deduplicator
@@ -165,6 +166,8 @@ class Worker:
         as_json = faust.Schema(key_serializer="json", value_serializer="json")
         self.listings = self.app.GlobalTable("listings", default=None, partitions=listing_partitions, schema=as_json)
         self.dedup_state = self.app.Table("dedup", default=dict, partitions=transcript_partitions, schema=as_json)
+        # Each room's last segments, for claims split across segments (pipeline.context).
+        self.context_state = self.app.Table("context", default=list, partitions=transcript_partitions, schema=as_json)
         # Next offset to apply, per listings partition: lets a segment batch wait for listings
         # already on the topic, so a listing sent before a segment is used for it.
         self._listing_positions: dict[int, int] = {}
@@ -264,6 +267,7 @@ class Worker:
     async def _consume_transcripts(self, stream: StreamT) -> None:
         settings = self.settings
         dedup = Deduplicator(self.dedup_state, settings.dedup_window)
+        context = ContextWindow(self.context_state, settings.context_segments, settings.context_window)
         try:
             # The batch comes from a noack() child so that the per-event table context set in
             # _process_segment cannot leak into the buffer that take fills in the background.
@@ -271,7 +275,7 @@ class Worker:
                 await self._await_listings()
                 deliveries = []
                 for event in events:
-                    deliveries.extend(await self._process_segment(stream, event, dedup))
+                    deliveries.extend(await self._process_segment(stream, event, dedup, context))
                 # At-least-once: an offset moves only after every alert of its batch, and the
                 # dedup changelog written for it, are on the broker.
                 if deliveries:
@@ -288,7 +292,9 @@ class Worker:
         # record of committed offsets current; its public commit() only commits acked events.
         await self.app.consumer._commit_offsets(offsets)
 
-    async def _process_segment(self, stream: StreamT, event: EventT, dedup: Deduplicator) -> list[Any]:
+    async def _process_segment(
+        self, stream: StreamT, event: EventT, dedup: Deduplicator, context: ContextWindow
+    ) -> list[Any]:
         message = event.message
         segment = await self._decode_or_deadletter(event, TranscriptSegment)
         if segment is None:
@@ -302,10 +308,11 @@ class Worker:
             await self._await_listings()
             listing = self._listing(segment)
         try:
-            found = detect_segment(self.engine, segment, listing)
+            found = detect_segment(self.engine, segment, listing, context.before(segment))
             # Table writes go to the changelog partition of the current event: point it at this
             # event, not the last one of the batch, so a room's state restores where it belongs.
             stream._set_current_event(event)
+            context.remember(segment)
             alerts = dedup.admit(found)
         except Exception as exc:  # one bad segment must not stop the room: dead-letter it
             where = f"{message.topic}[{message.partition}]@{message.offset}"

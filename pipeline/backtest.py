@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from models.alerts import Alert
 from pipeline.engine import Engine
 from pipeline.errors import EventError
 from pipeline.scan import Scanner
+from pipeline.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -57,14 +57,15 @@ class BacktestReport:
         }
 
 
-def _run(engine: Engine, lines: list[str], dedup_window: timedelta) -> tuple[list[Alert], Scanner]:
-    scanner = Scanner(engine, dedup_window=dedup_window)
+def _run(engine: Engine, lines: list[str], settings: Settings) -> tuple[list[Alert], Scanner]:
+    scanner = Scanner.from_settings(engine, settings)
     return list(scanner.scan_lines(lines)), scanner
 
 
-def backtest(lines: list[str], new: Engine, baseline: Engine, dedup_window: timedelta) -> BacktestReport:
-    new_alerts, scanner = _run(new, lines, dedup_window)
-    old_alerts, _ = _run(baseline, lines, dedup_window)
+def backtest(lines: list[str], new: Engine, baseline: Engine, settings: Settings | None = None) -> BacktestReport:
+    settings = settings or Settings()
+    new_alerts, scanner = _run(new, lines, settings)
+    old_alerts, _ = _run(baseline, lines, settings)
     new_ids = {a.alert_id for a in new_alerts}
     old_ids = {a.alert_id for a in old_alerts}
     old_counts = Counter(a.rule_id for a in old_alerts)

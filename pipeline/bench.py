@@ -28,7 +28,7 @@ def _lines(count: int) -> list[str]:
     for i in range(count):
         item = texts[i % len(texts)]
         out.append(json.dumps({"type": "transcript", "event_id": f"bench-{i}", "room_id": f"room-{i % 50}",
-                               "ts": 1767225600000 + i * 1000, "text": item["text"],
+                               "ts": 1767225600000 + i * 100, "text": item["text"],
                                "category": item.get("category")}, ensure_ascii=False))
     return out
 

@@ -78,7 +78,7 @@ def scan(
     from pipeline.scan import Scanner
 
     settings = load_settings(rules_dir=rules, dedup_window_s=dedup_window)
-    scanner = Scanner(_engine(settings.rules_dir), settings.dedup_window, settings.max_text_chars)
+    scanner = Scanner.from_settings(_engine(settings.rules_dir), settings)
     source = sys.stdin if input == "-" else open(input, encoding="utf-8", errors="surrogateescape")
     sink = open(output, "w", encoding="utf-8") if output else sys.stdout
     try:
@@ -499,7 +499,7 @@ def backtest(
     baseline_dir = baseline or settings.rules_dir
     new_engine, old_engine = _engine(rules), _engine(baseline_dir)
     lines = list(event_lines(in_stream_order(_read_items(input_file))))
-    report = run_backtest(lines, new_engine, old_engine, settings.dedup_window)
+    report = run_backtest(lines, new_engine, old_engine, settings)
     for problem in report.rejected:
         err.print(f"[yellow]rejected[/yellow] {escape(str(problem))}")
     if as_json:

@@ -3,14 +3,15 @@ of its product (if known), and the engine in; alerts out. Nothing here does I/O.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
 from models.alerts import Alert
 from models.events import Category, ProductListing, TranscriptSegment
-from pipeline.alerts import build_alert
+from pipeline.alerts import alert_id, build_alert
 from pipeline.engine import Engine
+from pipeline.context import Said
 from pipeline.filters import ProductFacts
 
 
@@ -30,10 +31,90 @@ def facts_for(segment: TranscriptSegment, listing: ProductListing | None) -> Pro
     return ProductFacts()
 
 
-def detect_segment(engine: Engine, segment: TranscriptSegment, listing: ProductListing | None) -> list[Alert]:
+def detect_segment(
+    engine: Engine, segment: TranscriptSegment, listing: ProductListing | None, before: Sequence[Said] = ()
+) -> list[Alert]:
+    """The segment's alerts; with `before` (the earlier segments of a split claim, see
+    pipeline.context) also the claims that cross from them into this segment."""
     facts = facts_for(segment, listing)
     analysis = engine.analyze(segment.text)
-    return [build_alert(segment, f, analysis, facts, engine.version) for f in engine.detect(analysis, facts)]
+    alerts = [build_alert(segment, f, analysis, facts, engine.version) for f in engine.detect(analysis, facts)]
+    if before:
+        alerts.extend(_across_segments(engine, segment, facts, before, alerts))
+    return alerts
+
+
+def _across_segments(
+    engine: Engine, segment: TranscriptSegment, facts: ProductFacts, before: Sequence[Said], own: list[Alert]
+) -> list[Alert]:
+    """Claims of the joined text that need both sides of a boundary: they begin in an earlier
+    segment, end in this one, and the same rule found no claim there in either part alone."""
+    texts = [said.text for said in before] + [segment.text]
+    earlier_text = " ".join(texts[:-1])
+    # A claim that reaches into this segment starts near its end: judge only the earlier text's
+    # tail (from a pause where there is one), which keeps the joined pass cheap.
+    skip = _tail_start(earlier_text)
+    joined = earlier_text[skip:] + " " + segment.text
+    boundary = len(joined) - len(segment.text)  # where this segment starts in the joined text
+    analysis = engine.analyze(joined)
+    crossing = []
+    for finding in engine.detect(analysis, facts):
+        start, end = analysis.normalized.to_original(finding.hit.start, finding.hit.end)
+        if start < boundary - 1 and end > boundary:
+            crossing.append((finding, start, end))
+    if not crossing:
+        return []
+    earlier = [(r, s - skip, e - skip) for r, s, e in _found_by_rule(engine, earlier_text, facts)]
+    here = {(a.rule_id, a.evidence.start, a.evidence.end) for a in own}
+    as_said = segment.model_copy(update={"text": joined})
+    alerts = []
+    for finding, start, end in crossing:
+        rule_id = finding.rule.spec.id
+        if any(r == rule_id and s < boundary - 1 and e > start for r, s, e in earlier):
+            continue  # the earlier segment already said it
+        if any(r == rule_id and s < end - boundary for r, s, _ in here):
+            continue  # this segment already says it
+        touched = _touched(before, start + skip)
+        alert = build_alert(as_said, finding, analysis, facts, engine.version)
+        # The id names the joined segments too: offsets into the joined text are not offsets
+        # into this segment's own text.
+        key = "\x1e".join([segment.event_id, *touched])
+        alerts.append(alert.model_copy(update={
+            "related_event_ids": touched,
+            "alert_id": alert_id(key, alert.rule_id, alert.evidence.start, alert.evidence.end),
+        }))
+    return alerts
+
+
+TAIL_CHARS = 30
+
+
+def _tail_start(text: str) -> int:
+    """Where the last TAIL_CHARS characters begin, moved forward to just after a pause or
+    punctuation in their first third, so a clause is not cut in half."""
+    start = max(0, len(text) - TAIL_CHARS)
+    for i in range(start, min(len(text), start + TAIL_CHARS // 3)):
+        if text[i] in " ，,。!！?？;；":
+            return i + 1
+    return start
+
+
+def _found_by_rule(engine: Engine, text: str, facts: ProductFacts) -> list[tuple[str, int, int]]:
+    analysis = engine.analyze(text)
+    return [
+        (f.rule.spec.id, *analysis.normalized.to_original(f.hit.start, f.hit.end))
+        for f in engine.detect(analysis, facts)
+    ]
+
+
+def _touched(before: Sequence[Said], start: int) -> list[str]:
+    """The earlier segments a claim starting at `start` of the joined text reaches into."""
+    touched, at = [], 0
+    for said in before:
+        if start < at + len(said.text):
+            touched.append(said.event_id)
+        at += len(said.text) + 1
+    return touched
 
 
 LISTING_VERSIONS_KEPT = 16

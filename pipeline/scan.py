@@ -10,11 +10,13 @@ from datetime import timedelta
 
 from models.alerts import Alert
 from models.events import ProductListing, TranscriptSegment
+from pipeline.context import ContextWindow
 from pipeline.core import add_listing_version, detect_segment, listing_as_of
 from pipeline.decode import MAX_TEXT_CHARS, decode_event
 from pipeline.dedup import Deduplicator
 from pipeline.engine import Engine
 from pipeline.errors import EventError
+from pipeline.settings import Settings
 
 
 @dataclass
@@ -31,13 +33,24 @@ class Scanner:
     """Holds listing and dedup state across events; feed it events in order."""
 
     def __init__(
-        self, engine: Engine, dedup_window: timedelta = timedelta(seconds=60), max_text_chars: int = MAX_TEXT_CHARS
+        self,
+        engine: Engine,
+        dedup_window: timedelta = timedelta(seconds=60),
+        max_text_chars: int = MAX_TEXT_CHARS,
+        context: ContextWindow | None = None,
     ):
         self.engine = engine
         self.listings: dict[str, list[ProductListing]] = {}
         self.dedup = Deduplicator({}, dedup_window)
+        self.context = context or ContextWindow({})
         self.max_text_chars = max_text_chars
         self.stats = ScanStats()
+
+    @classmethod
+    def from_settings(cls, engine: Engine, settings: Settings) -> Scanner:
+        """A scanner configured as the stream worker is, so both give the same alerts."""
+        context = ContextWindow({}, settings.context_segments, settings.context_window)
+        return cls(engine, settings.dedup_window, settings.max_text_chars, context)
 
     def handle(self, event: TranscriptSegment | ProductListing) -> list[Alert]:
         if isinstance(event, ProductListing):
@@ -47,7 +60,8 @@ class Scanner:
         self.stats.segments += 1
         versions = self.listings.get(event.product_id, []) if event.product_id else []
         listing = listing_as_of(versions, event)
-        found = detect_segment(self.engine, event, listing)
+        found = detect_segment(self.engine, event, listing, self.context.before(event))
+        self.context.remember(event)
         alerts = self.dedup.admit(found)
         self.stats.repeats_suppressed += len(found) - len(alerts)
         self.stats.alerts += len(alerts)

@@ -23,6 +23,12 @@ class Settings(BaseSettings):
     dedup_window_s: float = Field(
         default=60.0, ge=0, description="same rule, claim and room within this much event time: one alert"
     )
+    context_segments: int = Field(
+        default=3, ge=1, description="a claim may span this many consecutive segments of a room and product (1: off)"
+    )
+    context_window_s: float = Field(
+        default=20.0, ge=0, description="how far back in event time the earlier segments of a split claim may be"
+    )
 
     # Kafka
     broker: str = Field(default="127.0.0.1:9092", description="bootstrap servers, comma-separated host:port")
@@ -56,6 +62,10 @@ class Settings(BaseSettings):
     @property
     def dedup_window(self) -> timedelta:
         return timedelta(seconds=self.dedup_window_s)
+
+    @property
+    def context_window(self) -> timedelta:
+        return timedelta(seconds=self.context_window_s)
 
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"

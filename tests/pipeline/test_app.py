@@ -44,6 +44,9 @@ def scenario_events() -> list[str]:
         transcript("chg-1", "room-y", "吃了能治疗失眠", 3, product_id="p-chg"),
         listing("chg-l2", "p-chg", "food", 4),
         transcript("chg-2", "room-y", "吃了能治疗失眠", 80, product_id="p-chg"),
+        # A claim split across two segments of one room and product.
+        transcript("split-1", "room-s", "这个珍珠项链原价九千八", 20, product_id="p-pearl", category="other"),
+        transcript("split-2", "room-s", "今天九百八", 22, product_id="p-pearl", category="other"),
         # The same claim in the same room: once per window of event time.
         transcript("rep-1", "room-z", "这是全网最低价", 10),
         transcript("rep-2", "room-z", "这是全网最低价", 40),
@@ -115,6 +118,8 @@ def test_stream_gives_the_alerts_scan_gives_and_keeps_bad_records(
     assert not any(event == "chg-1" for event, _ in fired)
     assert ("chg-2", "medical-cure-claim") in fired
     assert ("rep-1", "price-lowest-claim") in fired and ("rep-3", "price-lowest-claim") in fired
+    (split,) = [a for a in got if a["event_id"] == "split-2"]
+    assert split["rule_id"] == "price-invented-original" and split["related_event_ids"] == ["split-1"]
     assert not any(event == "rep-2" for event, _ in fired)
 
 

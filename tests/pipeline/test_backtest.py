@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -32,7 +31,7 @@ def _engine(tmp_path: Path, name: str, rules: str) -> Engine:
 def test_a_removed_rule_shows_exactly_its_alerts_as_gone(tmp_path: Path) -> None:
     old = _engine(tmp_path, "old", BEST + LOWEST)
     new = _engine(tmp_path, "new", BEST)
-    report = backtest(LINES, new, old, timedelta(seconds=60))
+    report = backtest(LINES, new, old)
     assert [(a.event_id, a.rule_id) for a in report.only_baseline] == [("s1", "lowest"), ("s3", "lowest")]
     assert report.only_new == []
     assert {c.rule_id: (c.baseline, c.new) for c in report.per_rule} == {"best": (2, 2), "lowest": (2, 0)}
@@ -41,14 +40,13 @@ def test_a_removed_rule_shows_exactly_its_alerts_as_gone(tmp_path: Path) -> None
 def test_an_added_rule_shows_exactly_its_alerts_as_new(tmp_path: Path) -> None:
     old = _engine(tmp_path, "old", BEST)
     new = _engine(tmp_path, "new", BEST + FREE)
-    report = backtest(LINES, new, old, timedelta(seconds=60))
+    report = backtest(LINES, new, old)
     assert [(a.event_id, a.rule_id) for a in report.only_new] == [("s2", "free-shipping")]
     assert report.only_baseline == [] and report.changed
 
 
 def test_the_same_rules_change_nothing(tmp_path: Path) -> None:
-    report = backtest(LINES, _engine(tmp_path, "a", BEST + LOWEST), _engine(tmp_path, "b", BEST + LOWEST),
-                      timedelta(seconds=60))
+    report = backtest(LINES, _engine(tmp_path, "a", BEST + LOWEST), _engine(tmp_path, "b", BEST + LOWEST),)
     assert not report.changed and report.baseline_alerts == report.new_alerts == 4
 
 
@@ -95,6 +93,6 @@ def test_a_rule_deleted_from_the_shipped_rules_is_gone_from_a_sample_and_nothing
     spec["rules"] = [r for r in spec["rules"] if r["id"] != removed]
     path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
 
-    report = backtest(lines, Engine(load_ruleset(rules)), engine, timedelta(seconds=60))
+    report = backtest(lines, Engine(load_ruleset(rules)), engine)
     assert sorted(a.alert_id for a in report.only_baseline) == sorted(a.alert_id for a in before if a.rule_id == removed)
     assert report.only_new == []

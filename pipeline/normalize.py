@@ -140,16 +140,20 @@ def normalize(text: str) -> NormalizedText:
 
 def substitute(normalized: NormalizedText, replacements: list[tuple[int, int, str]]) -> NormalizedText:
     """Replace [start, end) spans of the normalized text (sorted, not overlapping) with new words;
-    each new character maps to the whole original span it replaces. Spaces left between Chinese
-    characters are dropped as `normalize` drops them, and count as pauses."""
+    each new character maps to the whole original span it replaces. A space between a new word
+    and an old character stays: it was a pause, and keeps the word a token of its own."""
     chars: list[_Char] = []
     cursor = 0
     for start, end, word in replacements:
-        chars.extend(_chars_of(normalized, cursor, start))
+        between = normalized.text[cursor:start]
+        # Spaces between two new words were spaces inside typed pinyin (shang chang yao mai).
+        inside_pinyin = cursor > 0 and between != "" and between.strip() == ""
+        if not inside_pinyin:
+            chars.extend(_chars_of(normalized, cursor, start))
         chars.extend((ch, normalized.starts[start], normalized.ends[end - 1]) for ch in word)
         cursor = end
     chars.extend(_chars_of(normalized, cursor, len(normalized.text)))
-    return _assemble(normalized.original, _drop_inner_separators(chars))
+    return _assemble(normalized.original, chars)
 
 
 def _chars_of(normalized: NormalizedText, start: int, end: int) -> list[_Char]:

@@ -188,8 +188,8 @@ class SoundIndex:
         for i in range(len(units)):
             node, j = self._root, i
             while j < len(units) and units[j].key in node[0]:
-                if j > i and text[units[j - 1].end : units[j].start].strip():
-                    break  # syllables of one word are adjacent, or apart by spaces only
+                if j > i and not _one_word(text, units[j - 1], units[j]):
+                    break
                 node = node[0][units[j].key]
                 j += 1
                 for term in node[1]:
@@ -252,6 +252,13 @@ def _pinyin_hit(text: str, term: str, start: int, end: int, part: list[_Unit]) -
         return None
     kind = "pinyin" if all(u.latin for u in part) else "mixed"
     return SoundHit(term, start, end, text[start:end], kind)
+
+
+def _one_word(text: str, previous: _Unit, unit: _Unit) -> bool:
+    """Syllables of one spoken word: adjacent, or pinyin syllables typed apart (jiang tang). A
+    space between pinyin and a character is a pause, not the inside of a word."""
+    gap = text[previous.end : unit.start]
+    return not gap or (not gap.strip() and previous.latin and unit.latin)
 
 
 def _latin_neighbour(text: str, start: int, end: int) -> bool:

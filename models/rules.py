@@ -171,6 +171,7 @@ class ContradictionSpec(_Strict):
     - field `attributes.<name>` (several names with `|`: `attributes.material|材质|面料`): the
       `values` named in the claim must be among those named in the listed value; a claim with an
       `exclusive` word (纯, 100%) is contradicted by any other listed value as well.
+      With `quantities: true` the amounts are compared instead (50ml said, 30ml listed).
     - field `certifications`: contradicted when no listed certification matches `certification`.
     - field `price`: contradicted when a price said in the claim is neither the listing's price
       nor its original price.
@@ -183,12 +184,17 @@ class ContradictionSpec(_Strict):
     )
     exclusive: list[str] = Field(default_factory=list, description="words that claim nothing else: 纯, 100%")
     certification: str | None = Field(default=None, description="RE2 regex a listed certification must match")
+    quantities: bool = Field(
+        default=False,
+        description="attributes only: compare the amounts said with those listed, unit by unit "
+        "(50ml vs 30ml, 五百克 vs 250g); a unit the listing does not give is unknown",
+    )
     when_unknown: Literal["quiet", "fire"] = "quiet"
 
     @model_validator(mode="after")
     def _what_to_compare(self) -> ContradictionSpec:
-        if self.field.startswith("attributes.") and not self.values:
-            raise ValueError("an `attributes.` field needs `values` to compare")
+        if self.field.startswith("attributes.") and not self.values and not self.quantities:
+            raise ValueError("an `attributes.` field needs `values` or `quantities: true` to compare")
         if self.field == "certifications" and not self.certification:
             raise ValueError("the `certifications` field needs a `certification` regex")
         return self

@@ -6,8 +6,10 @@ listing says (materials, origin, size, certificates, prices). The check runs aft
 from __future__ import annotations
 
 from collections.abc import Callable
+import re
 from dataclasses import dataclass
 
+import cn2an
 import re2
 
 from models.alerts import ListingConflict
@@ -73,6 +75,8 @@ class Contradiction:
         if name is None:
             return Verdict(reason=f"the listing has no {self.spec.field.removeprefix('attributes.')}", unknown=True)
         listed_text = attributes[name]
+        if self.spec.quantities:
+            return _compare_quantities(said, name, listed_text)
         claimed, listed = self.values_in(said), self.values_in(normalize_term(listed_text))
         if not claimed:
             return Verdict(reason="the claim names no value the rule knows")
@@ -108,3 +112,38 @@ def _with_jiao(analysis: Analysis, hit: Hit) -> str:
     end past the match (六十九), and its jiao changes the number."""
     _, clause_end = analysis.clause_bounds(hit.start, hit.end)
     return analysis.text[hit.start : min(hit.end + 3, clause_end)]
+
+
+# Units of size and amount, each to a base unit and a factor.
+_UNITS: dict[str, tuple[str, float]] = {
+    "ml": ("ml", 1), "毫升": ("ml", 1), "l": ("ml", 1000), "升": ("ml", 1000),
+    "g": ("g", 1), "克": ("g", 1), "kg": ("g", 1000), "公斤": ("g", 1000), "千克": ("g", 1000), "斤": ("g", 500),
+    "mm": ("mm", 1), "毫米": ("mm", 1), "cm": ("mm", 10), "厘米": ("mm", 10), "公分": ("mm", 10),
+    "m": ("mm", 1000), "米": ("mm", 1000), "寸": ("inch", 1), "英寸": ("inch", 1),
+}
+_QUANTITY = re.compile(
+    r"(\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万点]+)\s*(" + "|".join(sorted(_UNITS, key=len, reverse=True)) + r")(?![a-z])"
+)
+
+
+def quantities(text: str) -> dict[str, set[float]]:
+    """Amounts named in a text, per base unit: 50ml -> {ml: {50}}, 五百克 -> {g: {500}}."""
+    found: dict[str, set[float]] = {}
+    for number, unit in _QUANTITY.findall(text.lower()):
+        try:
+            value = float(number) if number[0].isdigit() else float(cn2an.cn2an(number, "smart"))
+        except (ValueError, KeyError):
+            continue
+        base, factor = _UNITS[unit]
+        found.setdefault(base, set()).add(round(value * factor, 3))
+    return found
+
+
+def _compare_quantities(said: str, name: str, listed_text: str) -> Verdict:
+    claimed, listed = quantities(said), quantities(normalize_term(listed_text))
+    shared = set(claimed) & set(listed)
+    if not shared:
+        return Verdict(reason=f"the listed {name} {listed_text!r} gives no amount in the unit said", unknown=True)
+    if all(claimed[unit] <= listed[unit] for unit in shared):
+        return Verdict(reason=f"the listed {name} {listed_text!r} agrees")
+    return Verdict(ListingConflict(field=f"attributes.{name}", listed=listed_text, said=said))

@@ -91,3 +91,17 @@ def test_shipped_origin_rule_knows_a_place_inside_its_region(engine: Engine) -> 
     assert detect_segment(engine, said, make_listing("food", attributes={"产地": "黑龙江省五常市"})) == []
     (alert,) = detect_segment(engine, said, make_listing("food", attributes={"产地": "吉林"}))
     assert alert.rule_id == "listing-origin-mismatch" and alert.evidence.listing_conflict.field == "attributes.产地"
+
+
+def test_amounts_are_compared_unit_by_unit_after_conversion() -> None:
+    from pipeline.contradict import quantities
+
+    assert quantities("净含量是一斤") == {"g": {500.0}}
+    assert quantities("1.5升大瓶 还有30cm") == {"ml": {1500.0}, "mm": {300.0}}
+
+
+def test_shipped_size_rule_fires_when_more_is_said_than_listed(engine: Engine) -> None:
+    said = make_segment("这个精华一瓶足足50ml 能用三个月", "cosmetics")
+    (alert,) = detect_segment(engine, said, make_listing("cosmetics", attributes={"size": "30ml"}))
+    assert alert.rule_id == "listing-size-mismatch" and alert.evidence.listing_conflict.listed == "30ml"
+    assert detect_segment(engine, said, make_listing("cosmetics", attributes={"size": "50ml"})) == []

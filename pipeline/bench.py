@@ -18,6 +18,7 @@ from pathlib import Path
 from pipeline.engine import Engine
 from pipeline.rules import load_ruleset
 from pipeline.scan import Scanner
+from pipeline.settings import load_settings
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "data" / "dev_corpus.jsonl"
 
@@ -42,7 +43,7 @@ def main() -> None:
     engine = Engine(load_ruleset())
     load_seconds = time.perf_counter() - started
     lines = _lines(args.segments)
-    scanner = Scanner(engine)
+    scanner = Scanner.from_settings(engine, load_settings())
     latencies = []
     alerts = 0
     started = time.perf_counter()

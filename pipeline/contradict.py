@@ -14,7 +14,7 @@ import re2
 
 from models.alerts import ListingConflict
 from models.rules import ContradictionSpec
-from pipeline.filters import ProductFacts, spoken_numbers
+from pipeline.filters import ProductFacts, spoken_discounts, spoken_numbers
 from pipeline.match import Analysis, Hit
 from pipeline.normalize import normalize_term
 
@@ -97,14 +97,21 @@ class Contradiction:
         return Verdict(ListingConflict(field="certifications", listed=listed, said=said))
 
     def _price(self, said: str, priced: str, facts: ProductFacts) -> Verdict:
-        numbers = spoken_numbers(priced)
-        prices = [p for p in (facts.price, facts.original_price) if p is not None]
-        if not numbers:
-            return Verdict(reason="no price said")
-        if all(any(abs(n - p) < 0.05 for p in prices) for n in numbers):
-            return Verdict(reason="the listing's price and original price agree")
+        numbers, discounts = spoken_numbers(priced), spoken_discounts(priced)
+        if not numbers and not discounts:
+            return Verdict(reason="no price or discount said to compare", unknown=True)
         listed = f"price {facts.price:g}" + (f", original_price {facts.original_price:g}" if facts.original_price else "")
-        return Verdict(ListingConflict(field="price", listed=listed, said=said))
+        conflict = Verdict(ListingConflict(field="price", listed=listed, said=said))
+        prices = [p for p in (facts.price, facts.original_price) if p is not None]
+        if numbers and not all(any(abs(n - p) < 0.05 for p in prices) for n in numbers):
+            return conflict
+        if discounts:
+            if facts.price is None or not facts.original_price:
+                return Verdict(reason="the listing gives no original price to measure a discount by", unknown=True)
+            share = facts.price / facts.original_price
+            if any(abs(d - share) > 0.05 for d in discounts):
+                return conflict
+        return Verdict(reason="the listing's price and original price agree")
 
 
 def _with_jiao(analysis: Analysis, hit: Hit) -> str:

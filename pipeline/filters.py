@@ -49,6 +49,25 @@ def spoken_numbers(text: str) -> list[float]:
     return numbers
 
 
+_DISCOUNT = re.compile(r"(对|[0-9](?:\.[0-9])?|[一二三四五六七八九][一二三四五六七八九]?)折|(半价)")
+_DIGIT = {c: i for i, c in enumerate("零一二三四五六七八九")}
+
+
+def spoken_discounts(text: str) -> list[float]:
+    """Discounts as said, as the share of the price paid: 一折 0.1, 7.5折 and 七五折 0.75,
+    对折 and 半价 0.5."""
+    shares = []
+    for found in _DISCOUNT.finditer(text):
+        said = found.group(1) or found.group(2)
+        if said in ("对", "半价"):
+            shares.append(0.5)
+        elif said[0].isdigit():
+            shares.append(float(said) / 10)
+        else:
+            shares.append(_DIGIT[said[0]] / 10 + (_DIGIT[said[1]] / 100 if len(said) > 1 else 0))
+    return shares
+
+
 @dataclass(frozen=True)
 class ProductFacts:
     """What is known of the product on air: from its listing, else from the segment itself."""

@@ -105,3 +105,15 @@ def test_shipped_size_rule_fires_when_more_is_said_than_listed(engine: Engine) -
     (alert,) = detect_segment(engine, said, make_listing("cosmetics", attributes={"size": "30ml"}))
     assert alert.rule_id == "listing-size-mismatch" and alert.evidence.listing_conflict.listed == "30ml"
     assert detect_segment(engine, said, make_listing("cosmetics", attributes={"size": "50ml"})) == []
+
+
+def test_a_discount_is_measured_against_the_listed_prices(engine: Engine) -> None:
+    from pipeline.filters import spoken_discounts
+
+    assert spoken_discounts("打一折 七五折 7.5折 对折 半价") == [0.1, 0.75, 0.75, 0.5, 0.5]
+    said = make_segment("今天直接打一折 家人们", "apparel")
+    borne_out = make_listing("apparel", price=99, original_price=990)
+    assert [a.rule_id for a in detect_segment(engine, said, borne_out)] == []
+    (alert,) = detect_segment(engine, said, make_listing("apparel", price=99, original_price=199))
+    assert alert.rule_id == "price-fake-discount" and alert.evidence.listing_conflict.field == "price"
+    assert [a.rule_id for a in detect_segment(engine, said, None)] == ["price-fake-discount"]  # nothing to measure by

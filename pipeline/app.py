@@ -183,7 +183,7 @@ class Worker:
     async def _deadletter(self, event: EventT, exc: EventError) -> None:
         """Keep the original bytes with the reason and where they came from; nothing is lost."""
         message = event.message
-        raw = message.value if isinstance(message.value, bytes) else str(message.value).encode()
+        raw = message.value if isinstance(message.value, bytes) else b"" if message.value is None else str(message.value).encode()
         reason = _reason(exc)
         record = {
             "error": exc.reason,
@@ -208,6 +208,10 @@ class Worker:
                 raise EventError(f"field 'type': {decoded.type!r} does not belong on this topic", where=where)
         except EventError as exc:
             await self._deadletter(event, exc)
+            return None
+        except Exception as exc:  # noqa: BLE001 - no record may stop the worker; keep it instead
+            log.exception("could not decode %s", where)
+            await self._deadletter(event, EventError(f"could not decode: {exc!r}", where=where))
             return None
         return decoded
 

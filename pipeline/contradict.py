@@ -79,7 +79,7 @@ class Contradiction:
             return _compare_quantities(said, name, listed_text)
         claimed, listed = self.values_in(said), self.values_in(normalize_term(listed_text))
         if not claimed:
-            return Verdict(reason="the claim names no value the rule knows")
+            return Verdict(reason="the claim names no value the rule knows", unknown=True)
         if not listed:
             return Verdict(reason=f"the listed {name} {listed_text!r} names no value the rule knows", unknown=True)
         conflict = ListingConflict(field=f"attributes.{name}", listed=listed_text, said=said)
@@ -100,7 +100,9 @@ class Contradiction:
         numbers, discounts = spoken_numbers(priced), spoken_discounts(priced)
         if not numbers and not discounts:
             return Verdict(reason="no price or discount said to compare", unknown=True)
-        listed = f"price {facts.price:g}" + (f", original_price {facts.original_price:g}" if facts.original_price else "")
+        listed = ", ".join(f"{name} {value:g}" for name, value in
+                           (("price", facts.price), ("original_price", facts.original_price)) if value is not None)
+        listed = listed or "none"
         conflict = Verdict(ListingConflict(field="price", listed=listed, said=said))
         prices = [p for p in (facts.price, facts.original_price) if p is not None]
         if numbers and not all(any(abs(n - p) < 0.05 for p in prices) for n in numbers):
@@ -114,11 +116,14 @@ class Contradiction:
         return Verdict(reason="the listing's price and original price agree")
 
 
+_JIAO_TAIL = re.compile(r"[块元][0-9一二三四五六七八九](?:毛|角)?(?:[0-9一二三四五六七八九]分?)?")
+
+
 def _with_jiao(analysis: Analysis, hit: Hit) -> str:
-    """The match and the few characters after it in the clause: a price said as 六十九块九 may
-    end past the match (六十九), and its jiao changes the number."""
-    _, clause_end = analysis.clause_bounds(hit.start, hit.end)
-    return analysis.text[hit.start : min(hit.end + 3, clause_end)]
+    """The match and the jiao that may follow it: a price said as 六十九块九 can end past the
+    match (六十九), and its jiao changes the number."""
+    tail = _JIAO_TAIL.match(analysis.text, hit.end)
+    return analysis.text[hit.start : tail.end() if tail else hit.end]
 
 
 # Units of size and amount, each to a base unit and a factor.
@@ -151,6 +156,6 @@ def _compare_quantities(said: str, name: str, listed_text: str) -> Verdict:
     shared = set(claimed) & set(listed)
     if not shared:
         return Verdict(reason=f"the listed {name} {listed_text!r} gives no amount in the unit said", unknown=True)
-    if all(claimed[unit] <= listed[unit] for unit in shared):
+    if all(max(claimed[unit]) <= max(listed[unit]) for unit in shared):
         return Verdict(reason=f"the listed {name} {listed_text!r} agrees")
     return Verdict(ListingConflict(field=f"attributes.{name}", listed=listed_text, said=said))

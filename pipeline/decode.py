@@ -33,13 +33,19 @@ def validate_event(data: Any, where: str, max_text_chars: int = MAX_TEXT_CHARS) 
         event = parse_event(data)
     except ValidationError as exc:
         raise EventError(_field_errors(exc), where=where) from None
+    except (OverflowError, ValueError, OSError) as exc:  # e.g. a ts of 1e300 ms: no such time
+        raise EventError(f"field 'ts': {exc}", where=where) from None
     if isinstance(event, TranscriptSegment) and len(event.text) > max_text_chars:
         raise EventError(f"field 'text': {len(event.text)} characters, over the limit of {max_text_chars}", where=where)
     return event
 
 
-def decode_event(raw: bytes | str, where: str, max_text_chars: int = MAX_TEXT_CHARS) -> TranscriptSegment | ProductListing:
+def decode_event(
+    raw: bytes | str | None, where: str, max_text_chars: int = MAX_TEXT_CHARS
+) -> TranscriptSegment | ProductListing:
     """Bytes or text of one JSON object to a validated event; EventError names what is wrong."""
+    if raw is None:
+        raise EventError("no value (a tombstone record)", where=where)
     if isinstance(raw, bytes):
         try:
             raw = raw.decode("utf-8")
@@ -49,4 +55,13 @@ def decode_event(raw: bytes | str, where: str, max_text_chars: int = MAX_TEXT_CH
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise EventError(f"invalid JSON: {exc.msg} at column {exc.colno}", where=where) from None
+    _refuse_lone_surrogates(data, where)
     return validate_event(data, where, max_text_chars)
+
+
+def _refuse_lone_surrogates(data: Any, where: str) -> None:
+    """Half an emoji ("\\ud83d" with no partner) is not text; nothing downstream can encode it."""
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise EventError("not UTF-8: a lone surrogate (half of a character) in a text field", where=where) from None

@@ -23,39 +23,39 @@ _NUMBER = re.compile(
 )
 
 
-# 八十九块九, 9块9, 十九元八: yuan and jiao said as one price (89.9, 9.9, 19.8).
-_YUAN_JIAO = re.compile(r"(\d+|[零〇一二两三四五六七八九十百千万]+)[块元]([0-9一二三四五六七八九])(?:毛|角)?(?![0-9零〇一二两三四五六七八九十百千万])")
+# 八十九块九, 9块9, 十九元八, 九块九毛九: yuan, jiao (and fen) said as one price (89.9, 9.99).
+_YUAN_JIAO = re.compile(
+    r"(\d+|[零〇一二两三四五六七八九十百千万]+)[块元]([0-9一二三四五六七八九])(?:毛|角)?([0-9一二三四五六七八九])?分?"
+    r"(?![0-9零〇一二两三四五六七八九十百千万])"
+)
+# 1.5万, 3千: digits with a Chinese multiplier.
+_DIGITS_TIMES = re.compile(r"(\d+(?:\.\d+)?)\s*([万千])")
+_DISCOUNT = re.compile(
+    r"(对|[0-9](?:\.[0-9])?|[一二三四五六七八九]点[一二三四五六七八九]|[一二三四五六七八九][一二三四五六七八九]?)折|(半价)"
+)
+_DIGIT = {c: i for i, c in enumerate("零一二三四五六七八九")}
+
+
+def _digit(ch: str) -> int:
+    return int(ch) if ch.isdigit() else _DIGIT[ch]
 
 
 def _as_decimal(found: re.Match[str]) -> str:
     try:
         yuan = cn2an.cn2an(found.group(1), "smart")
-        jiao = cn2an.cn2an(found.group(2), "smart")
     except (ValueError, KeyError):
         return found.group(0)
-    return f"{int(yuan)}.{int(jiao)}"
+    fen = str(_digit(found.group(3))) if found.group(3) else ""
+    return f"{int(yuan)}.{_digit(found.group(2))}{fen}"
 
 
-def spoken_numbers(text: str) -> list[float]:
-    """Prices as said: 999, 九百九十九, 一万二, 1.5万, 八十九块九 all become numbers (cn2an's
-    smart mode)."""
-    text = _YUAN_JIAO.sub(_as_decimal, text)
-    numbers = []
-    for found in _NUMBER.finditer(text):
-        try:
-            numbers.append(float(cn2an.cn2an(found.group(1), "smart")))
-        except (ValueError, KeyError):
-            continue
-    return numbers
-
-
-_DISCOUNT = re.compile(r"(对|[0-9](?:\.[0-9])?|[一二三四五六七八九][一二三四五六七八九]?)折|(半价)")
-_DIGIT = {c: i for i, c in enumerate("零一二三四五六七八九")}
+def _times(found: re.Match[str]) -> str:
+    return f"{float(found.group(1)) * (10000 if found.group(2) == '万' else 1000):g}"
 
 
 def spoken_discounts(text: str) -> list[float]:
-    """Discounts as said, as the share of the price paid: 一折 0.1, 7.5折 and 七五折 0.75,
-    对折 and 半价 0.5."""
+    """Discounts as said, as the share of the price paid: 一折 0.1, 7.5折, 七五折 and 七点五折
+    0.75, 对折 and 半价 0.5."""
     shares = []
     for found in _DISCOUNT.finditer(text):
         said = found.group(1) or found.group(2)
@@ -64,8 +64,24 @@ def spoken_discounts(text: str) -> list[float]:
         elif said[0].isdigit():
             shares.append(float(said) / 10)
         else:
-            shares.append(_DIGIT[said[0]] / 10 + (_DIGIT[said[1]] / 100 if len(said) > 1 else 0))
+            digits = [_DIGIT[c] for c in said if c != "点"]
+            shares.append(digits[0] / 10 + (digits[1] / 100 if len(digits) > 1 else 0))
     return shares
+
+
+def spoken_numbers(text: str) -> list[float]:
+    """Prices as said: 999, 九百九十九, 一万二, 1.5万, 八十九块九 all become numbers (cn2an's
+    smart mode). Discounts (三折, 七五折) are not prices and are left out."""
+    text = _DISCOUNT.sub(" ", text)
+    text = _DIGITS_TIMES.sub(_times, text)
+    text = _YUAN_JIAO.sub(_as_decimal, text)
+    numbers = []
+    for found in _NUMBER.finditer(text):
+        try:
+            numbers.append(float(cn2an.cn2an(found.group(1), "smart")))
+        except (ValueError, KeyError):
+            continue
+    return numbers
 
 
 @dataclass(frozen=True)

@@ -373,10 +373,6 @@ def _restore_by_sound(
     if not chosen:
         return normalized, []
     chosen.sort(key=lambda h: h.start)
-    restored = substitute(normalized, [(h.start, h.end, h.term) for h in chosen])
-    moved, shift = [], 0
-    for hit in chosen:
-        start = hit.start + shift
-        moved.append(SoundHit(hit.term, start, start + len(hit.term), hit.variant, hit.kind))
-        shift += len(hit.term) - (hit.end - hit.start)
+    restored, placed = substitute(normalized, [(h.start, h.end, h.term) for h in chosen])
+    moved = [SoundHit(h.term, at, at + len(h.term), h.variant, h.kind) for h, at in zip(chosen, placed)]
     return restored, moved

@@ -138,11 +138,15 @@ def normalize(text: str) -> NormalizedText:
     return _assemble(text, chars)
 
 
-def substitute(normalized: NormalizedText, replacements: list[tuple[int, int, str]]) -> NormalizedText:
+def substitute(
+    normalized: NormalizedText, replacements: list[tuple[int, int, str]]
+) -> tuple[NormalizedText, list[int]]:
     """Replace [start, end) spans of the normalized text (sorted, not overlapping) with new words;
-    each new character maps to the whole original span it replaces. A space between a new word
-    and an old character stays: it was a pause, and keeps the word a token of its own."""
+    each new character maps to the whole original span it replaces. Returns the new text and
+    where each new word starts in it. A space between a new word and an old character stays: it
+    was a pause, and keeps the word a token of its own."""
     chars: list[_Char] = []
+    placed: list[int] = []
     cursor = 0
     for start, end, word in replacements:
         between = normalized.text[cursor:start]
@@ -150,10 +154,11 @@ def substitute(normalized: NormalizedText, replacements: list[tuple[int, int, st
         inside_pinyin = cursor > 0 and between != "" and between.strip() == ""
         if not inside_pinyin:
             chars.extend(_chars_of(normalized, cursor, start))
+        placed.append(len(chars))
         chars.extend((ch, normalized.starts[start], normalized.ends[end - 1]) for ch in word)
         cursor = end
     chars.extend(_chars_of(normalized, cursor, len(normalized.text)))
-    return _assemble(normalized.original, chars)
+    return _assemble(normalized.original, chars), placed
 
 
 def _chars_of(normalized: NormalizedText, start: int, end: int) -> list[_Char]:

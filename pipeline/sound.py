@@ -17,8 +17,8 @@ Guards keep ordinary words that merely sound alike quiet:
   直肠炎);
 - pinyin must be whole Latin runs, never part of a longer one (no 降糖 inside "jiangtangyao"
   unless the run is exactly that); initials must be a whole run of 2-4 lower-case letters as
-  written (upper-case SC or GB is a code, not a dodge) that is not a common abbreviation or
-  unit (kg, ml, ok…).
+  written (upper-case SC or GB is a code, not a dodge) that is not a common abbreviation, unit
+  or live-stream slang (kg, ml, gz for 关注…), and only one word of the rules may fit them.
 """
 
 from __future__ import annotations
@@ -39,7 +39,9 @@ _LATIN_RUN = re.compile(r"[a-zü]+(?:\s+[a-zü]+)*")
 # Latin runs that are abbreviations, units or sizes far more often than pinyin initials.
 _NOT_INITIALS = frozenset(
     "kg mg ml cm mm km dm ok vip app diy ps pk mv tv pc id ip ui ai ar vr hd xl xxl xs sm ms bb cc "
-    "dd gg mm jj ss yy hh qq wx vx tb jd pdd sku spf pa uv led usb nfc gps wifi cpu gb mb".split()
+    "dd gg mm jj ss yy hh qq wx vx tb jd pdd sku spf pa uv led usb nfc gps wifi cpu gb mb "
+    # live-stream slang: 关注, 直播, 抖音, 粉丝, 收藏, 福利, 链接, 正品, 宝贝, 点赞, 评论, 下单…
+    "gz zb dy fs sc fl lj zp bb dz pl xd gj kf sh fh bj zs yyds xswl nb cp zf hb".split()
 )
 _MIN_SYLLABLES = 2
 _MAX_INITIALS = 4
@@ -212,8 +214,9 @@ class SoundIndex:
             written = normalized.original[normalized.starts[run.start()] : normalized.ends[run.end() - 1]]
             if not written.islower():
                 continue
-            for term in self._by_initials.get(letters, ()):
-                found.append(SoundHit(term, run.start(), run.end(), letters, "initials"))
+            fits = self._by_initials.get(letters, [])
+            if len(fits) == 1:  # two letters fit dozens of words; guess none of them
+                found.append(SoundHit(fits[0], run.start(), run.end(), letters, "initials"))
         return found
 
     def _homophone_hit(

@@ -117,3 +117,8 @@ def test_a_discount_is_measured_against_the_listed_prices(engine: Engine) -> Non
     (alert,) = detect_segment(engine, said, make_listing("apparel", price=99, original_price=199))
     assert alert.rule_id == "price-fake-discount" and alert.evidence.listing_conflict.field == "price"
     assert [a.rule_id for a in detect_segment(engine, said, None)] == ["price-fake-discount"]  # nothing to measure by
+
+
+def test_saying_less_than_the_listed_size_is_no_contradiction(engine: Engine) -> None:
+    said = make_segment("这个精华一瓶足足30ml", "cosmetics")
+    assert detect_segment(engine, said, make_listing("cosmetics", attributes={"size": "50ml"})) == []

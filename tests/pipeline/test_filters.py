@@ -1,5 +1,7 @@
 from pathlib import Path
 
+import pytest
+
 from models.events import Category
 from pipeline.filters import ProductFacts
 
@@ -83,3 +85,20 @@ def test_price_support_reads_chinese_numerals_and_ignores_counts(tmp_path: Path)
     assert verdicts(eng, "原价九百九十九今天只要九十九", honest) == ["listing#1"]
     assert verdicts(eng, "原价999拍2件只要99", honest) == ["listing#1"]
     assert verdicts(eng, "原价一千九百九十九今天只要九十九", honest) == [None]
+
+
+@pytest.mark.parametrize(
+    ("said", "numbers", "discounts"),
+    [
+        ("原价1.5万今天只要九千九", [15000.0, 9900.0], []),
+        ("原价九块九毛九今天只要五块八", [9.99, 5.8], []),
+        ("原价一百今天打七五折", [100.0], [0.75]),
+        ("七点五折", [], [0.75]),
+        ("划线价八十九块九 直播间六十九块九", [89.9, 69.9], []),
+    ],
+)
+def test_prices_and_discounts_as_said(said: str, numbers: list[float], discounts: list[float]) -> None:
+    from pipeline.filters import spoken_discounts, spoken_numbers
+
+    assert spoken_numbers(said) == numbers
+    assert spoken_discounts(said) == pytest.approx(discounts)

@@ -14,7 +14,7 @@ from ..conftest import make_segment
 from .rulekit import engine as inline_engine
 from .rulekit import rule
 
-TERMS = ["根治", "治愈", "降血压", "史低", "嫩白", "降脂", "治疗", "直肠炎", "肠炎", "减肥"]
+TERMS = ["根治", "治愈", "降血压", "史低", "嫩白", "降脂", "治疗", "直肠炎", "肠炎", "减肥", "专柜", "正规"]
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +61,7 @@ def test_what_hosts_say_instead_is_heard_as_the_term(index, text: str, expected:
         "编号SC开头",  # upper-case letters are a code, not initials
         "净含量2kg",  # a unit
         "jiangtangyao里面的",  # pinyin must be a whole run
+        "家人们点个gz不迷路",  # live-stream slang for 关注
     ],
 )
 def test_ordinary_words_that_sound_alike_stay_quiet(index, text: str) -> None:
@@ -71,9 +72,10 @@ def test_a_restored_word_maps_back_to_what_was_said() -> None:
     normalized = normalize("喝了 jiang xue ya 就好")
     start = normalized.text.index("jiang")
     end = normalized.text.index("ya") + 2
-    restored = substitute(normalized, [(start, end, "降血压")])
+    restored, placed = substitute(normalized, [(start, end, "降血压")])
     assert restored.text == "喝了 降血压 就好"  # the pauses around the pinyin stay
     at = restored.text.index("降血压")
+    assert placed == [at]
     assert restored.to_original(at, at + 3) == (3, 15)
     assert normalized.original[3:15] == "jiang xue ya"
 
@@ -108,3 +110,8 @@ def test_a_regex_hears_its_literal_words_by_sound(tmp_path: Path) -> None:
     lowest = inline_engine(tmp_path, rule("lowest", "match: {regex: '(?:全网|全国)最低价'}", kind="price-fraud"))
     (alert,) = detect_segment(lowest, make_segment("我们这是全往最低价", "food"), None)
     assert alert.evidence.match == "全往最低价" and alert.evidence.evasion.term == "全网"
+
+
+def test_initials_that_fit_several_words_stand_for_none(index) -> None:
+    assert heard(index, "这个zg价三百") == set()  # zg: 专柜 or 正规: no guess
+    assert ("zl", "治疗", "initials") in heard(index, "能zl湿疹")

@@ -59,7 +59,7 @@ class DeliveredOffsets:
     a failed one (a rebalance took the partition) is only logged: the events are then read again
     and give the same alert ids."""
 
-    def __init__(self, commit: Callable[[Mapping[TP, int]], Awaitable[Any]]):
+    def __init__(self, commit: Callable[[Mapping[TP, int]], Awaitable[bool]]):
         self._commit = commit
         self._pending: dict[TP, int] = {}
         self._task: asyncio.Future[None] | None = None
@@ -82,10 +82,15 @@ class DeliveredOffsets:
         while self._pending:
             offsets, self._pending = self._pending, {}
             try:
-                await self._commit(offsets)
-                self.committed.update(offsets)
+                done = await self._commit(offsets)
             except Exception as exc:  # noqa: BLE001 - at-least-once: uncommitted events are re-read
-                log.warning("offset commit failed (%r); those events will be processed again: %s", exc, offsets)
+                done, reason = False, repr(exc)
+            else:
+                reason = "partitions no longer assigned, or the broker refused"
+            if done:
+                self.committed.update(offsets)
+            else:
+                log.warning("offsets not committed (%s); those events will be processed again: %s", reason, offsets)
 
 
 def _credentials(settings: Settings) -> Any:
@@ -291,10 +296,10 @@ class Worker:
             await asyncio.wait_for(self.offsets.flush(), timeout=10)
             await self._log_counters()
 
-    async def _commit(self, offsets: Mapping[TP, int]) -> None:
+    async def _commit(self, offsets: Mapping[TP, int]) -> bool:
         # Faust's own commit path skips partitions this worker no longer owns and keeps its
         # record of committed offsets current; its public commit() only commits acked events.
-        await self.app.consumer._commit_offsets(offsets)
+        return bool(await self.app.consumer._commit_offsets(offsets))
 
     async def _process_segment(
         self, stream: StreamT, event: EventT, dedup: Deduplicator, context: ContextWindow

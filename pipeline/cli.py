@@ -362,7 +362,8 @@ def _speed_option(value: str) -> float | None:
     return speed
 
 
-def _read_items(path: Path) -> list:
+def _read_items(path: Path) -> tuple[list, int]:
+    """The file's records, and how many lines had to be skipped (each reported on stderr)."""
     from pipeline.recording import read_items
 
     if not path.exists():
@@ -372,7 +373,9 @@ def _read_items(path: Path) -> list:
     items = read_items(path, problems)
     for problem in problems:
         err.print(f"[yellow]skipped[/yellow] {escape(str(path))} {escape(str(problem))}")
-    return items
+    if not items:
+        err.print(f"[yellow]warning[/yellow] {escape(str(path))} holds no record to use")
+    return items, len(problems)
 
 
 @app.command()
@@ -448,7 +451,8 @@ def replay(
         until_ms=_time_option(until, "--until"),
         topic_prefix=topic_prefix,
     )
-    items = select(_read_items(input_file), plan)
+    read, skipped = _read_items(input_file)
+    items = select(read, plan)
     columns = (TextColumn("replay"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
                TextColumn("stream time {task.fields[stream_time]}"), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=False) as bar:
@@ -470,6 +474,8 @@ def replay(
     err.print(f"{stats.sent} of {stats.total} events in {stats.seconds:.1f}s")
     if stats.interrupted:
         raise typer.Exit(130)
+    if skipped or not read:
+        raise typer.Exit(1)  # like scan: the file was not all good (or held nothing to replay)
 
 
 def _stream_time(ms: int | None) -> str:
@@ -498,14 +504,16 @@ def backtest(
     settings = load_settings(dedup_window_s=dedup_window)
     baseline_dir = baseline or settings.rules_dir
     new_engine, old_engine = _engine(rules), _engine(baseline_dir)
-    lines = list(event_lines(in_stream_order(_read_items(input_file))))
+    read, skipped = _read_items(input_file)
+    lines = list(event_lines(in_stream_order(read)))
     report = run_backtest(lines, new_engine, old_engine, settings)
     for problem in report.rejected:
         err.print(f"[yellow]rejected[/yellow] {escape(str(problem))}")
+    failed = bool(skipped or report.rejected or not lines)
     if as_json:
         sys.stdout.write(json.dumps({"rules": str(rules), "baseline": str(baseline_dir), **report.to_json()},
                                     ensure_ascii=False, indent=2) + "\n")
-        return
+        raise typer.Exit(1 if failed else 0)
     out.print(f"{report.segments} segments, {report.listings} listings: baseline {escape(str(baseline_dir))} "
               f"raised {report.baseline_alerts} alerts, {escape(str(rules))} raises {report.new_alerts}")
     table = Table("rule", "baseline", "new", "change", title="alerts per rule")
@@ -520,6 +528,8 @@ def backtest(
             print_alert(out, alert)
     if not report.changed:
         out.print("no alert changes")
+    if failed:
+        raise typer.Exit(1)  # like scan: some of the file could not be used
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -19,7 +19,8 @@ from typing import Any
 
 from models.events import TranscriptSegment
 
-KEPT_PER_ROOM = 8  # more than a window needs, so a re-delivered older segment finds its own past
+# Kept beyond what a window needs, so a re-delivered segment still finds the ones before it.
+SPARE_PER_ROOM = 2
 
 # room_id -> [[event_id, epoch ms, product_id or "", text], ...] oldest first
 ContextState = MutableMapping[str, list[list[Any]]]
@@ -56,10 +57,13 @@ class ContextWindow:
         return list(reversed(chain))
 
     def remember(self, segment: TranscriptSegment) -> None:
+        if self.segments <= 1 or self.window_ms <= 0:
+            return  # the window is off: keep no state (the worker would write it to a changelog)
         kept = [s for s in self._kept(segment.room_id) if s.event_id != segment.event_id]
         kept.append(Said(segment.event_id, _ms(segment), segment.product_id or "", segment.text))
         kept.sort(key=lambda s: s.ts_ms)  # a re-delivered segment goes back where it was said
-        self.state[segment.room_id] = [[s.event_id, s.ts_ms, s.product_id, s.text] for s in kept[-KEPT_PER_ROOM:]]
+        rows = self.segments - 1 + SPARE_PER_ROOM
+        self.state[segment.room_id] = [[s.event_id, s.ts_ms, s.product_id, s.text] for s in kept[-rows:]]
 
     def _kept(self, room_id: str) -> list[Said]:
         return [Said(str(row[0]), int(row[1]), str(row[2]), str(row[3])) for row in self.state.get(room_id) or []]

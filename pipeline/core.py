@@ -4,6 +4,7 @@ of its product (if known), and the engine in; alerts out. Nothing here does I/O.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -49,14 +50,18 @@ def _across_segments(
 ) -> list[Alert]:
     """Claims of the joined text that need both sides of a boundary: they begin in an earlier
     segment, end in this one, and the same rule found no claim there in either part alone."""
-    texts = [said.text for said in before] + [segment.text]
-    earlier_text = " ".join(texts[:-1])
-    # A claim that reaches into this segment starts near its end: judge only the earlier text's
-    # tail (from a pause where there is one), which keeps the joined pass cheap.
+    earlier_text = " ".join(said.text for said in before)
+    joined = earlier_text + " " + segment.text
+    boundary = len(earlier_text) + 1  # where this segment starts in the joined text
+    # A claim that reaches into this segment starts near its end: only the earlier text's tail
+    # (from a pause where there is one) is judged, which keeps the joined pass cheap; offsets
+    # are then moved back onto the whole joined text.
     skip = _tail_start(earlier_text)
-    joined = earlier_text[skip:] + " " + segment.text
-    boundary = len(joined) - len(segment.text)  # where this segment starts in the joined text
-    analysis = engine.analyze(joined)
+    analysis = engine.analyze(joined[skip:])
+    tail = analysis.normalized
+    analysis.normalized = replace(
+        tail, original=joined, starts=tuple(i + skip for i in tail.starts), ends=tuple(i + skip for i in tail.ends)
+    )
     crossing = []
     for finding in engine.detect(analysis, facts):
         start, end = analysis.normalized.to_original(finding.hit.start, finding.hit.end)
@@ -64,7 +69,7 @@ def _across_segments(
             crossing.append((finding, start, end))
     if not crossing:
         return []
-    earlier = [(r, s - skip, e - skip) for r, s, e in _found_by_rule(engine, earlier_text, facts)]
+    earlier = _found_by_rule(engine, earlier_text, facts)
     here = {(a.rule_id, a.evidence.start, a.evidence.end) for a in own}
     as_said = segment.model_copy(update={"text": joined})
     alerts = []
@@ -74,7 +79,7 @@ def _across_segments(
             continue  # the earlier segment already said it
         if any(r == rule_id and s < end - boundary for r, s, _ in here):
             continue  # this segment already says it
-        touched = _touched(before, start + skip)
+        touched = _touched(before, start)
         alert = build_alert(as_said, finding, analysis, facts, engine.version)
         # The id names the joined segments too: offsets into the joined text are not offsets
         # into this segment's own text.

@@ -166,8 +166,10 @@ def _recorded_item(number: int, data: dict[str, Any]) -> ReplayItem:
     except ValueError as exc:
         raise EventError(f"bad key or value: {exc}", where=where) from None
     event = _as_event(value)
-    room = event.get("room_id") if event else None
-    if room is None and key is not None and topic.endswith("transcripts"):
+    # A listing's room_id is where it was first shown, not a room it belongs to: listings have
+    # no room, so a replay of some rooms keeps every listing.
+    room = event.get("room_id") if event and event.get("type") == "transcript" else None
+    if room is None and key is not None and _pipeline_topic(topic) in ("transcripts", "alerts"):
         room = key.decode("utf-8", "replace")
     base = _pipeline_topic(topic)
     return ReplayItem(number, base, topic, data["partition"], key, value, data["timestamp"],
@@ -206,12 +208,19 @@ def parse_line(number: int, line: str) -> ReplayItem:
 
 
 def read_items(path: Path, problems: list[EventError]) -> list[ReplayItem]:
-    """Every good line of a recording or events file; bad lines go to `problems`, named by line."""
+    """Every good line of a recording or events file; bad lines go to `problems`, named by line.
+    Lines are decoded one by one, so a stray byte costs its own line only."""
     items = []
     number = 0
-    with open_text(path) as lines:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as lines:
         try:
-            for number, line in enumerate(lines, start=1):
+            for number, raw in enumerate(lines, start=1):
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    problems.append(EventError(f"not UTF-8: {exc.reason} at byte {exc.start}", where=f"line {number}"))
+                    continue
                 if not line.strip():
                     continue
                 try:
@@ -219,7 +228,7 @@ def read_items(path: Path, problems: list[EventError]) -> list[ReplayItem]:
                 except EventError as exc:
                     exc.raw = line
                     problems.append(exc)
-        except (OSError, EOFError, UnicodeDecodeError) as exc:  # a truncated .gz or a binary file
+        except (OSError, EOFError) as exc:  # a truncated or corrupt .gz
             problems.append(EventError(f"unreadable after this line, the rest is skipped: {exc}", where=f"line {number}"))
     return items
 

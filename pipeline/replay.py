@@ -8,6 +8,7 @@ topic prefix, a replay goes to its own topics and never mixes with production tr
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import warnings
 from collections.abc import Callable, Iterable
@@ -57,6 +58,10 @@ def select(items: Iterable[ReplayItem], plan: ReplayPlan) -> list[ReplayItem]:
                 preamble.append(item)
             continue
         chosen.append(item)
+    if preamble:
+        # Sent at the start, not paced: the clock starts with the first record chosen.
+        start = chosen[0].time_ms if chosen else preamble[-1].time_ms
+        preamble = [dataclasses.replace(item, time_ms=start) for item in preamble]
     return preamble + chosen
 
 

@@ -61,7 +61,7 @@ def test_cli_backtest_reads_a_recording_and_reports_json(tmp_path: Path) -> None
     recording.write_text("\n".join(lines + ["{broken"]) + "\n", encoding="utf-8")
     result = CliRunner().invoke(app, ["backtest", str(recording), "--rules", str(tmp_path / "new" / "rules"),
                                       "--baseline", str(tmp_path / "old" / "rules"), "--json"])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # line 5 could not be used
     report = json.loads(result.stdout)
     assert [a["event_id"] for a in report["only_baseline"]] == ["s1", "s3"]
     assert report["per_rule"]["lowest"] == {"baseline": 2, "new": 0, "delta": -2}

@@ -64,3 +64,16 @@ def test_pinyin_split_by_the_asr_is_joined_again(engine: Engine) -> None:
 def test_a_claim_inside_one_segment_is_not_alerted_again_from_the_joined_text(engine: Engine) -> None:
     alerts = list(Scanner(engine).scan_lines(_lines("这是全网最低价", "大家快来抢")))
     assert [(a.event_id, a.related_event_ids) for a in alerts] == [("s0", [])]
+
+
+def test_a_split_claim_points_into_the_whole_joined_text(engine: Engine) -> None:
+    first = "家人们看过来这个是我们今年主推的淡水珍珠项链，品质特别好，原价九千八"
+    (alert,) = Scanner(engine).scan_lines(_lines(first, "今天九百八"))
+    assert alert.evidence.text == first + " 今天九百八"
+    assert alert.evidence.text[alert.evidence.start : alert.evidence.end] == alert.evidence.match == "原价九千八 今天九百八"
+
+
+def test_with_the_window_off_no_state_is_kept() -> None:
+    window = ContextWindow({}, segments=1)
+    window.remember(_said("a", 0))
+    assert window.state == {} and window.before(_said("b", 1)) == []

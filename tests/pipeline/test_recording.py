@@ -99,3 +99,12 @@ def test_event_lines_keep_only_transcripts_and_listings() -> None:
                           b'{"type": "transcript", "event_id": "s", "room_id": "r", "ts": 1, "text": "x"}')
     items = [parse_line(1, alert), parse_line(2, segment)]
     assert [json.loads(line)["event_id"] for line in event_lines(items)] == ["s"]
+
+
+def test_a_stray_byte_costs_its_own_line_only(tmp_path: Path) -> None:
+    good = record_line("claimwatch.transcripts", 0, 0, 1, b"r", b'{"a": 1}')
+    path = tmp_path / "rec.jsonl"
+    path.write_bytes(good.encode() + b"\n\xff\xfe{\n" + good.encode() + b"\n")
+    problems: list[EventError] = []
+    assert [item.line for item in read_items(path, problems)] == [1, 3]
+    assert [str(p).split(":")[0] for p in problems] == ["line 2"] and "not UTF-8" in str(problems[0])

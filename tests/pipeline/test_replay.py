@@ -58,8 +58,22 @@ def test_select_keeps_rooms_asked_for_and_listings_from_before_since() -> None:
         _event("transcript", "a-after", 500, room_id="a", text="x"),
     )
     plan = ReplayPlan(rooms=frozenset({"a"}), since_ms=1_767_225_650_000, until_ms=1_767_225_900_000)
-    chosen = [json.loads(i.value)["event_id"] for i in select(items, plan)]
+    selected = select(items, plan)
+    chosen = [json.loads(i.value)["event_id"] for i in selected]
     assert chosen == ["l-early", "a-late", "l-late"]
+    # The early listing goes out at once; the pacing starts with the first record chosen.
+    assert schedule(selected, 1.0) == pytest.approx([0.0, 0.0, 2.0])
+
+
+def test_a_recorded_listing_is_kept_whatever_room_showed_it() -> None:
+    from pipeline.recording import record_line
+
+    listing = b'{"type": "listing", "event_id": "l", "product_id": "p", "room_id": "room-a", "ts": 0}'
+    segment = b'{"type": "transcript", "event_id": "s", "room_id": "room-b", "ts": 1, "text": "x"}'
+    items = _items(record_line("claimwatch.listings", 0, 0, 0, b"p", listing),
+                   record_line("claimwatch.transcripts", 0, 0, 1, b"room-b", segment))
+    kept = select(items, ReplayPlan(rooms=frozenset({"room-b"})))
+    assert [json.loads(i.value)["event_id"] for i in kept] == ["l", "s"]
 
 
 def test_select_keeps_each_rooms_order_from_a_file_out_of_time_order() -> None:
@@ -159,7 +173,7 @@ def test_cli_replay_reports_a_corrupt_line_by_number_and_sends_the_rest(kafka_bo
     events.write_text("\n".join([_event("transcript", "s1", 0, room_id="r1", text="你好"), '{"type": "transcr',
                                  _event("transcript", "s2", 1, room_id="r1", text="再见")]) + "\n", encoding="utf-8")
     result = CliRunner().invoke(app, ["replay", str(events), "--broker", kafka_bootstrap, "--topic-prefix", prefix])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # as scan: the file was not all good
     assert "line 2: invalid JSON" in result.stderr
     sent = _record(settings, tmp_path / "rec.jsonl", f"{prefix}transcripts")
     assert [line["value"]["event_id"] for line in sent] == ["s1", "s2"]

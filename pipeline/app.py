@@ -112,6 +112,11 @@ def _credentials(settings: Settings) -> Any:
     )
 
 
+def _log_crash(task: asyncio.Future[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("judging transcripts stopped: %r; the agent restarts on its next event", task.exception())
+
+
 def _reason(exc: EventError) -> str:
     """A short category for the dead-letter counter: json, utf8, schema or size."""
     text = exc.reason
@@ -274,27 +279,56 @@ class Worker:
     # --- transcripts --------------------------------------------------------------------------
 
     async def _consume_transcripts(self, stream: StreamT) -> None:
+        """Reads events one by one into a bounded queue that a second task judges in batches.
+        (Faust's take/noack_take buffers can drop events that arrive while a batch is being
+        processed: their background filler may clear the guard meant to hold it back.)"""
         settings = self.settings
-        dedup = Deduplicator(self.dedup_state, settings.dedup_window)
-        context = ContextWindow(self.context_state, settings.context_segments, settings.context_window)
+        queue: asyncio.Queue[EventT] = asyncio.Queue(maxsize=settings.batch_size)
+        judge = asyncio.ensure_future(self._judge_batches(stream, queue))
+        judge.add_done_callback(_log_crash)
         try:
-            # The batch comes from a noack() child so that the per-event table context set in
-            # _process_segment cannot leak into the buffer that take fills in the background.
-            async for events in stream.noack().noack_take(settings.batch_size, within=settings.batch_within_s):
-                await self._await_listings()
-                deliveries = []
-                for event in events:
-                    deliveries.extend(await self._process_segment(stream, event, dedup, context))
-                # At-least-once: an offset moves only after every alert of its batch, and the
-                # dedup changelog written for it, are on the broker.
-                if deliveries:
-                    await asyncio.gather(*deliveries)
-                await self.app.producer.flush()
-                self.offsets.delivered(events)
+            # A noack() child, so the per-event table context set while judging cannot leak
+            # into the stream being read.
+            async for event in stream.noack().events():
+                if judge.done():
+                    judge.result()  # the judge crashed: raise its error here, in the agent
+                await queue.put(event)
         finally:
+            judge.cancel()
             # A clean stop commits what was delivered, so a restart does not send it again.
             await asyncio.wait_for(self.offsets.flush(), timeout=10)
             await self._log_counters()
+
+    async def _judge_batches(self, stream: StreamT, queue: asyncio.Queue[EventT]) -> None:
+        settings = self.settings
+        dedup = Deduplicator(self.dedup_state, settings.dedup_window)
+        context = ContextWindow(self.context_state, settings.context_segments, settings.context_window)
+        loop = asyncio.get_running_loop()
+        while True:
+            events = [await queue.get()]
+            deadline = loop.time() + settings.batch_within_s
+            while len(events) < settings.batch_size:
+                try:
+                    events.append(queue.get_nowait())
+                except asyncio.QueueEmpty:
+                    if loop.time() >= deadline:
+                        break
+                    await asyncio.sleep(0.005)
+            await self._judge_batch(stream, events, dedup, context)
+
+    async def _judge_batch(
+        self, stream: StreamT, events: list[EventT], dedup: Deduplicator, context: ContextWindow
+    ) -> None:
+        await self._await_listings()
+        deliveries = []
+        for event in events:
+            deliveries.extend(await self._process_segment(stream, event, dedup, context))
+        # At-least-once: an offset moves only after every alert of its batch, and the dedup and
+        # context changelogs written for it, are on the broker.
+        if deliveries:
+            await asyncio.gather(*deliveries)
+        await self.app.producer.flush()
+        self.offsets.delivered(events)
 
     async def _commit(self, offsets: Mapping[TP, int]) -> bool:
         # Faust's own commit path skips partitions this worker no longer owns and keeps its

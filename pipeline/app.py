@@ -63,7 +63,6 @@ class DeliveredOffsets:
         self._commit = commit
         self._pending: dict[TP, int] = {}
         self._task: asyncio.Future[None] | None = None
-        self.committed: dict[TP, int] = {}
 
     def delivered(self, events: Iterable[EventT]) -> None:
         for event in events:
@@ -87,9 +86,7 @@ class DeliveredOffsets:
                 done, reason = False, repr(exc)
             else:
                 reason = "partitions no longer assigned, or the broker refused"
-            if done:
-                self.committed.update(offsets)
-            else:
+            if not done:
                 log.warning("offsets not committed (%s); those events will be processed again: %s", reason, offsets)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -213,7 +214,7 @@ def rules_explain(
     listed = bool(certification or price is not None or original_price is not None or attributes)
     facts = ProductFacts(
         category=category, certifications=tuple(certification or ()), price=price, original_price=original_price,
-        attributes=tuple(sorted(attributes)), source="listing given on the command line" if listed else "command line",
+        attributes=tuple(sorted(attributes)), source="command line", listed=listed,
     )
     _print_explanation(_engine(rules).explain(text, facts))
 
@@ -334,7 +335,7 @@ def up(
 BrokerOption = Annotated[Optional[str], typer.Option("--broker", help="bootstrap servers host:port[,host:port]")]
 
 
-def _time_option(value: str | None, name: str) -> int | None:
+def _time_option(value: str | None, name: str) -> datetime | None:
     """--since/--until: ISO-8601 or epoch milliseconds, as events give times."""
     from pydantic import ValidationError
 
@@ -343,10 +344,14 @@ def _time_option(value: str | None, name: str) -> int | None:
     if value is None:
         return None
     try:
-        return int(parse_time(value).timestamp() * 1000)
+        return parse_time(value)
     except ValidationError:
         err.print(f"[red]error[/red] {name}: {escape(value)!s} is not ISO-8601 or epoch milliseconds")
         raise typer.Exit(2) from None
+
+
+def _epoch_ms(moment: datetime | None) -> int | None:
+    return None if moment is None else int(moment.timestamp() * 1000)
 
 
 def _speed_option(value: str) -> float | None:
@@ -402,12 +407,7 @@ def record(
     if from_beginning and since:
         err.print("[red]error[/red] give --from-beginning or --since, not both")
         raise typer.Exit(2)
-    since_ms = _time_option(since, "--since")
-    start: Any = "beginning" if from_beginning else "end"
-    if since_ms is not None:
-        from datetime import datetime, timezone
-
-        start = datetime.fromtimestamp(since_ms / 1000, tz=timezone.utc)
+    start: Any = _time_option(since, "--since") or ("beginning" if from_beginning else "end")
     plan = RecordPlan(names, start, until_idle, max_records, duration)
 
     def show(stats: Any) -> None:
@@ -447,8 +447,8 @@ def replay(
     plan = ReplayPlan(
         speed=_speed_option(speed),
         rooms=frozenset(r.strip() for r in rooms.split(",") if r.strip()) if rooms else None,
-        since_ms=_time_option(since, "--since"),
-        until_ms=_time_option(until, "--until"),
+        since_ms=_epoch_ms(_time_option(since, "--since")),
+        until_ms=_epoch_ms(_time_option(until, "--until")),
         topic_prefix=topic_prefix,
     )
     read, skipped = _read_items(input_file)
@@ -479,8 +479,6 @@ def replay(
 
 
 def _stream_time(ms: int | None) -> str:
-    from datetime import datetime, timezone
-
     if ms is None:
         return "-"
     return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")

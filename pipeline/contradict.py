@@ -29,10 +29,6 @@ class Verdict:
     unknown: bool = False
 
 
-def _listed(facts: ProductFacts) -> bool:
-    return facts.source.startswith("listing")
-
-
 class Contradiction:
     def __init__(self, spec: ContradictionSpec, resolve_terms: Callable[[list[str]], list[str]]):
         self.spec = spec
@@ -47,7 +43,7 @@ class Contradiction:
 
     def judge(self, analysis: Analysis, hit: Hit, facts: ProductFacts) -> Verdict:
         said = analysis.text[hit.start : hit.end]
-        if not _listed(facts):
+        if not facts.listed:
             return Verdict(reason="no listing to compare with", unknown=True)
         field = self.spec.field
         if field == "certifications":

@@ -26,6 +26,7 @@ def facts_for(segment: TranscriptSegment, listing: ProductListing | None) -> Pro
             original_price=listing.original_price,
             attributes=tuple(sorted(listing.attributes.items())),
             source=f"listing {listing.product_id}",
+            listed=True,
         )
     if segment.category is not None:
         return ProductFacts(category=segment.category, source="segment")

@@ -94,6 +94,7 @@ class ProductFacts:
     original_price: float | None = None
     attributes: tuple[tuple[str, str], ...] = ()
     source: str = "none"
+    listed: bool = False  # the facts come from a listing, so claims can be compared with it
 
 
 def _inside(start: int, end: int, hit: Hit) -> bool:

@@ -79,11 +79,12 @@ class ReplayItem:
         return ("key", self.base, self.key)
 
 
-def open_text(path: Path, mode: str = "rt") -> IO[str]:
-    """Text file, gzip when the name ends in .gz."""
+def open_text(path: Path, mode: str = "rt") -> IO[Any]:
+    """A recording or events file, gzip when the name ends in .gz; text modes read UTF-8."""
+    encoding = None if "b" in mode else "utf-8"
     if path.suffix == ".gz":
-        return gzip.open(path, mode, encoding="utf-8")  # type: ignore[return-value]
-    return open(path, mode, encoding="utf-8")
+        return gzip.open(path, mode, encoding=encoding)  # type: ignore[return-value]
+    return open(path, mode, encoding=encoding)
 
 
 def _text_or_base64(raw: bytes | None, name: str) -> dict[str, Any]:
@@ -212,8 +213,7 @@ def read_items(path: Path, problems: list[EventError]) -> list[ReplayItem]:
     Lines are decoded one by one, so a stray byte costs its own line only."""
     items = []
     number = 0
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as lines:
+    with open_text(path, "rb") as lines:
         try:
             for number, raw in enumerate(lines, start=1):
                 try:

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint eval bench bench-stream clean
+.PHONY: setup demo test test-fast lint check-code eval bench bench-stream clean
 
 setup: $(STAMP)
 
@@ -21,22 +21,34 @@ demo: setup
 	$(BIN)/claimwatch rules lint
 	$(BIN)/claimwatch up --port 0 --feed samples/session_mixed_evening.jsonl --speed 60 --exit-when-idle 20
 
-test: setup
-	$(BIN)/claimwatch rules lint
+# Every check and every test, integration tests on a real broker included.
+test: setup check-code
+	$(BIN)/claimwatch rules lint --strict
 	$(BIN)/python -m pytest
 
-lint: setup
-	$(BIN)/claimwatch rules lint
+# The pure tier only: no broker, no Maven.
+test-fast: setup
+	$(BIN)/python -m pytest -m "not kafka"
+
+# The code: ruff, mypy, and the direction of imports between the packages.
+check-code: setup
+	$(BIN)/ruff check pipeline models tests
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+# The rules: lint (warnings fail) and every rule's own examples.
+lint: setup check-code
+	$(BIN)/claimwatch rules lint --strict
 	$(BIN)/claimwatch rules test
 
 eval: setup
 	$(BIN)/claimwatch eval tests/data/dev_corpus.jsonl
 
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info
 
 bench: setup
-	$(BIN)/python -m pipeline.bench
+	$(BIN)/python -m pipeline.ops.bench
 
 bench-stream: setup
-	$(BIN)/python -m pipeline.bench_stream
+	$(BIN)/python -m pipeline.ops.bench_stream

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import Enum
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
 
@@ -26,14 +26,14 @@ def _to_datetime(value: Any) -> Any:
     if isinstance(value, bool):
         raise ValueError("timestamp must be ISO-8601 or epoch milliseconds, not a boolean")
     if isinstance(value, (int, float)):
-        return datetime.fromtimestamp(value / 1000.0, tz=timezone.utc)
+        return datetime.fromtimestamp(value / 1000.0, tz=UTC)
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return datetime.fromtimestamp(int(value) / 1000.0, tz=timezone.utc)
+        return datetime.fromtimestamp(int(value) / 1000.0, tz=UTC)
     return value
 
 
 def _assume_utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 # ISO-8601 or epoch milliseconds; a time without a zone is UTC.
@@ -82,7 +82,7 @@ class ProductListing(_EventBase):
     certifications: list[str] = Field(default_factory=list)
 
 
-Event = Annotated[Union[TranscriptSegment, ProductListing], Field(discriminator="type")]
+Event = Annotated[TranscriptSegment | ProductListing, Field(discriminator="type")]
 EVENT_ADAPTER: TypeAdapter[TranscriptSegment | ProductListing] = TypeAdapter(Event)
 
 

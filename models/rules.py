@@ -1,9 +1,10 @@
 """The rule language: what a rules/*.yaml file may say, validated with located errors.
 
-A rule set is a directory of YAML files. Each file may define shared `lists` (word lists) and
-`conditions` (named exceptions), and `rules`. Lists and conditions are global to the rule set,
-defined once and referenced by name: `$name` inside `terms`, `phrases` or a token pattern's `IN`,
-and a bare condition name inside `unless`.
+A rule set is a directory of YAML files. Each file may define shared `lists` (word lists),
+`fragments` (named matchers, most often a piece of a regex), `conditions` (named exceptions) and
+`rules`. All of them are global to the rule set, defined once and referenced by name: `$name` for
+a list inside `terms`, `phrases` or a token pattern's `IN`; `$name` for a list or a regex fragment
+inside a regex; `{fragment: name}` wherever a matcher goes; a bare condition name inside `unless`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from models.events import Category
 
 RULE_ID_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 NAME_PATTERN = r"^[a-z][a-z0-9_-]*$"
+# Fragments are referenced inside regexes, where a hyphen would read as part of the regex.
+FRAGMENT_NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 
 
 class Kind(str, Enum):
@@ -47,13 +50,15 @@ def _exactly_one(model: BaseModel, fields: tuple[str, ...]) -> None:
 
 
 class MatcherSpec(_Strict):
-    """What a rule looks for. Exactly one of: terms, regex, pattern, all, any.
+    """What a rule looks for. Exactly one of: terms, regex, pattern, all, any, fragment.
 
     - terms: words or phrases (and `$list` references); a term fires only on whole tokens.
-    - regex: an RE2 regular expression over the normalized text (linear time, no backtracking).
+    - regex: an RE2 regular expression over the normalized text (linear time, no backtracking);
+      `$name` inside it stands for a regex fragment or a word list (`\\$` is a literal dollar).
     - pattern: a spaCy Matcher token pattern over the jieba tokens.
     - all: every child must match; `within` bounds the distance in characters between the parts.
     - any: at least one child must match.
+    - fragment: the named matcher of that name, defined once under `fragments:`.
     """
 
     terms: list[str] | None = None
@@ -61,11 +66,12 @@ class MatcherSpec(_Strict):
     pattern: list[dict[str, Any]] | None = None
     all: list[MatcherSpec] | None = None
     any: list[MatcherSpec] | None = None
+    fragment: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]*$")
     within: int | None = Field(default=None, ge=0)
 
     @model_validator(mode="after")
     def _one_kind(self) -> MatcherSpec:
-        _exactly_one(self, ("terms", "regex", "pattern", "all", "any"))
+        _exactly_one(self, ("terms", "regex", "pattern", "all", "any", "fragment"))
         if self.within is not None and self.all is None:
             raise ValueError("`within` only applies to `all`")
 
@@ -249,6 +255,10 @@ class ListSpec(_Strict):
 
 class RuleFileSpec(_Strict):
     lists: dict[str, list[str] | ListSpec] = Field(default_factory=dict)
+    fragments: dict[str, MatcherSpec] = Field(
+        default_factory=dict,
+        description="named matchers: `{fragment: name}` as a matcher, `$name` inside a regex (regex fragments)",
+    )
     conditions: dict[str, ConditionSpec] = Field(default_factory=dict)
     rules: list[RuleSpec] = Field(default_factory=list)
 
@@ -258,4 +268,14 @@ class RuleFileSpec(_Strict):
         for name in value:
             if not re.match(NAME_PATTERN, name):
                 raise ValueError(f"name {name!r} must be lower-case letters, digits, '_' or '-'")
+        return value
+
+    @field_validator("fragments")
+    @classmethod
+    def _fragment_names(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for name in value:
+            if not re.match(FRAGMENT_NAME_PATTERN, name):
+                raise ValueError(
+                    f"fragment name {name!r} must be lower-case letters, digits and '_' (for $name in a regex)"
+                )
         return value

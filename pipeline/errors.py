@@ -1,6 +1,10 @@
-"""One base exception for everything Claimwatch raises on purpose, so callers catch one type."""
+"""Every error Claimwatch raises on purpose, in one hierarchy under `ClaimwatchError`, so a caller
+catches one type and a command prints one line. Each says what failed and where (file and line,
+record, topic or port)."""
 
 from __future__ import annotations
+
+from typing import Literal
 
 
 class ClaimwatchError(Exception):
@@ -30,11 +34,38 @@ class RuleSetError(ClaimwatchError):
         super().__init__("\n".join(str(p) for p in problems))
 
 
+# Why a record was rejected; the dead-letter topic and the counters report it.
+#   tombstone: no value at all; utf8: not UTF-8; json: not JSON; schema: not a valid event (or not
+#   one that belongs on its topic); size: text over the limit; processing: judging it failed.
+RejectKind = Literal["tombstone", "utf8", "json", "schema", "size", "processing"]
+
+
 class EventError(ClaimwatchError):
     """An input record is not a valid event: names the record (line or offset) and the field."""
 
-    def __init__(self, message: str, *, where: str, raw: bytes | str | None = None):
+    def __init__(self, message: str, *, where: str, kind: RejectKind = "schema", raw: bytes | str | None = None):
         self.where = where
         self.reason = message
+        self.kind: RejectKind = kind
         self.raw = raw
         super().__init__(f"{where}: {message}")
+
+
+class TopicError(ClaimwatchError):
+    """The pipeline's topics could not be created or checked."""
+
+
+class RecordError(ClaimwatchError):
+    """Recording could not start: a topic is missing or the broker is unreachable."""
+
+
+class BrokerError(ClaimwatchError):
+    """The embedded Kafka broker could not be fetched, started or kept running; says what failed."""
+
+
+class BrokerInterrupted(BrokerError):
+    """start() was cancelled (SIGTERM/SIGINT during start-up); the broker has been stopped."""
+
+
+class WorkerStartError(ClaimwatchError):
+    """The worker subprocess exited or did not become ready."""

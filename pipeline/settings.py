@@ -11,8 +11,13 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from pipeline.decode import MAX_TEXT_CHARS
-from pipeline.rules import default_rules_dir
+# The repository (or installed source tree): the shipped rules/ and the test corpora live here.
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+MAX_TEXT_CHARS = 5000
+
+
+def default_rules_dir() -> Path:
+    return PROJECT_ROOT / "rules"
 
 
 class Settings(BaseSettings):
@@ -82,4 +87,4 @@ class Settings(BaseSettings):
 def load_settings(**overrides: object) -> Settings:
     """Environment first, then the flags a command was given (None means not given)."""
     given = {k: v for k, v in overrides.items() if v is not None}
-    return Settings(**given)  # type: ignore[arg-type]
+    return Settings(**given)  # type: ignore[arg-type]  # flags are validated by the model, as variables are

@@ -1,16 +1,17 @@
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from models.events import Category, ProductListing, TranscriptSegment
-from pipeline.engine import Engine
-from pipeline.rules import default_rules_dir, load_ruleset
+from pipeline.detect.engine import Engine
+from pipeline.ruleset.load import load_ruleset
+from pipeline.settings import default_rules_dir
 
 DATA = Path(__file__).parent / "data"
-TS = datetime(2026, 11, 1, 20, 0, tzinfo=timezone.utc)
+TS = datetime(2026, 11, 1, 20, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="session")
@@ -40,7 +41,14 @@ def kafka_bootstrap():
     if given:
         yield given
         return
-    from pipeline.broker import EmbeddedBroker
+    from pipeline.kafka.broker import EmbeddedBroker
 
     with EmbeddedBroker(port=0) as broker:
         yield broker.bootstrap
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that uses the broker is an integration test: `make test-fast` leaves it out."""
+    for item in items:
+        if "kafka_bootstrap" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.kafka)

@@ -26,11 +26,13 @@ from pypinyin.constants import PINYIN_DICT
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.core import detect_segment, standalone_case  # noqa: E402
-from pipeline.engine import Engine  # noqa: E402
-from pipeline.evaluate import load_corpus  # noqa: E402
-from pipeline.normalize import is_cjk  # noqa: E402
-from pipeline.rules import default_rules_dir, load_ruleset  # noqa: E402
+from pipeline.detect.engine import Engine  # noqa: E402
+from pipeline.judge.judge import detect_segment  # noqa: E402
+from pipeline.quality.cases import standalone_case  # noqa: E402
+from pipeline.quality.evaluate import load_corpus  # noqa: E402
+from pipeline.ruleset.load import load_ruleset  # noqa: E402
+from pipeline.settings import default_rules_dir  # noqa: E402
+from pipeline.text.normalize import is_cjk  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 SEPARATORS = [" ", "|", "·", "*", "🌟", "✨", "/", "~"]

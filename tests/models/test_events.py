@@ -1,4 +1,4 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from pydantic import ValidationError
@@ -9,8 +9,8 @@ from models.events import Category, ProductListing, TranscriptSegment, parse_eve
 def test_timestamps_accept_iso_and_epoch_millis() -> None:
     iso = parse_event({"type": "transcript", "event_id": "a", "room_id": "r", "ts": "2026-11-01T20:00:00+08:00", "text": "x"})
     millis = parse_event({"type": "transcript", "event_id": "a", "room_id": "r", "ts": 1761998400000, "text": "x"})
-    assert iso.ts == datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
-    assert millis.ts == datetime(2025, 11, 1, 12, 0, tzinfo=timezone.utc)
+    assert iso.ts == datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+    assert millis.ts == datetime(2025, 11, 1, 12, 0, tzinfo=UTC)
     naive = parse_event({"type": "transcript", "event_id": "a", "room_id": "r", "ts": "2026-11-01T20:00:00", "text": "x"})
     assert naive.ts.tzinfo is not None
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from pipeline.engine import Engine
-from pipeline.rules import RuleSet, load_ruleset
+from pipeline.detect.engine import Engine
+from pipeline.ruleset.load import RuleSet, load_ruleset
 
 # `lists:` comes last so that a test's `extra` lines add lists to it.
 COMMON = """

@@ -10,8 +10,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from pipeline.feed import read_topic
-from pipeline.local import start_worker
+from pipeline.kafka.feed import read_topic
+from pipeline.ops.local import start_worker
 from pipeline.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from pipeline.kafka.topics import kafka_python_config
 from pipeline.settings import Settings, load_settings
-from pipeline.topics import kafka_python_config
 
 
 def test_environment_then_flags(monkeypatch: pytest.MonkeyPatch) -> None:

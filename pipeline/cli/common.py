@@ -1,0 +1,105 @@
+"""What every command shares: the consoles, common options, loading the rules with located
+errors, and how an alert is printed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.markup import escape
+
+from models.alerts import Alert
+from models.events import parse_time
+from pipeline.detect.engine import Engine
+from pipeline.errors import EventError, RuleSetError
+from pipeline.ops.recording_format import ReplayItem
+from pipeline.ruleset.load import RuleSet, load_ruleset
+from pipeline.settings import load_settings
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+RulesOption = Annotated[
+    Path | None, typer.Option("--rules", help="rules directory (default: CLAIMWATCH_RULES_DIR or ./rules)")
+]
+
+SEVERITY_STYLE = {"info": "dim", "low": "cyan", "medium": "yellow", "high": "red", "critical": "bold red"}
+
+BrokerOption = Annotated[str | None, typer.Option("--broker", help="bootstrap servers host:port[,host:port]")]
+
+def load_rules(directory: Path | None) -> RuleSet:
+    settings = load_settings(rules_dir=directory)
+    try:
+        return load_ruleset(settings.rules_dir)
+    except RuleSetError as exc:
+        for problem in exc.problems:
+            err.print(f"[red]error[/red] {escape(str(problem))}")
+        raise typer.Exit(2) from None
+
+
+def load_engine(directory: Path | None) -> Engine:
+    return Engine(load_rules(directory))
+
+
+def marked_sentence(alert: Alert) -> str:
+    text, ev = alert.evidence.text, alert.evidence
+    claim = escape(text[ev.start : ev.end])
+    return escape(text[: ev.start]) + f"[bold red]【{claim}】[/bold red]" + escape(text[ev.end :])
+
+
+def print_alert(console: Console, alert: Alert) -> None:
+    style = SEVERITY_STYLE.get(alert.severity.value, "")
+    console.print(
+        f"[bold]{escape(alert.room_id)}[/bold] [{style}]{alert.severity.value:<8}[/{style}] "
+        f"[magenta]{alert.rule_id}[/magenta] ({escape(alert.category or 'unknown')})"
+    )
+    console.print(f"    {marked_sentence(alert)}")
+    console.print(f"    [dim]{escape(alert.message)} — {escape('；'.join(alert.legal_basis))}[/dim]")
+
+
+def time_option(value: str | None, name: str) -> datetime | None:
+    """--since/--until: ISO-8601 or epoch milliseconds, as events give times."""
+    if value is None:
+        return None
+    try:
+        return parse_time(value)
+    except ValidationError:
+        err.print(f"[red]error[/red] {name}: {escape(value)!s} is not ISO-8601 or epoch milliseconds")
+        raise typer.Exit(2) from None
+
+
+def epoch_ms(moment: datetime | None) -> int | None:
+    return None if moment is None else int(moment.timestamp() * 1000)
+
+
+def speed_option(value: str) -> float | None:
+    if value == "max":
+        return None
+    try:
+        speed = float(value)
+    except ValueError:
+        speed = 0.0
+    if speed <= 0:
+        err.print(f"[red]error[/red] --speed: {escape(value)} is neither 'max' nor a positive number")
+        raise typer.Exit(2)
+    return speed
+
+
+def read_items_or_exit(path: Path) -> tuple[list[ReplayItem], int]:
+    """The file's records, and how many lines had to be skipped (each reported on stderr)."""
+    from pipeline.ops.recording_format import read_items
+
+    if not path.exists():
+        err.print(f"[red]error[/red] {escape(str(path))}: no such file")
+        raise typer.Exit(2)
+    problems: list[EventError] = []
+    items = read_items(path, problems)
+    for problem in problems:
+        err.print(f"[yellow]skipped[/yellow] {escape(str(path))} {escape(str(problem))}")
+    if not items:
+        err.print(f"[yellow]warning[/yellow] {escape(str(path))} holds no record to use")
+    return items, len(problems)

@@ -1,0 +1,68 @@
+"""`claimwatch scan` and `claimwatch schema`: events files offline, and the formats."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import BaseModel
+from rich.markup import escape
+
+from models.alerts import Alert
+from models.events import ProductListing, TranscriptSegment
+from pipeline.cli.common import RulesOption, err, load_engine, out, print_alert
+from pipeline.settings import load_settings
+
+
+def scan(
+    input: Annotated[str, typer.Argument(help="JSON-lines file of listing and transcript events, or - for stdin")],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="write alerts here (default stdout)")] = None,
+    rules: RulesOption = None,
+    pretty: Annotated[bool, typer.Option("--pretty", help="readable alerts instead of JSON lines")] = False,
+    dedup_window: Annotated[
+        float | None, typer.Option("--dedup-window", help="seconds of event time a repeated claim stays quiet")
+    ] = None,
+) -> None:
+    """Scan recorded events offline; alerts are written as JSON lines. Exit code 1 if any line was bad."""
+    from pipeline.judge.scan import Scanner
+
+    settings = load_settings(rules_dir=rules, dedup_window_s=dedup_window)
+    scanner = Scanner(load_engine(settings.rules_dir), settings)
+    with contextlib.ExitStack() as files:
+        source = sys.stdin if input == "-" else files.enter_context(
+            open(input, encoding="utf-8", errors="surrogateescape")
+        )
+        sink = files.enter_context(open(output, "w", encoding="utf-8")) if output else sys.stdout
+        for alert in scanner.scan_lines(source):
+            if pretty:
+                print_alert(out, alert)
+            else:
+                sink.write(alert.model_dump_json() + "\n")
+    for problem in scanner.rejected:
+        err.print(f"[red]rejected[/red] {escape(str(problem))}")
+    counted = scanner.counters
+    err.print(
+        f"scanned {counted.segments} segments and {counted.listings} listings: "
+        f"{counted.alerts} alerts ({counted.repeats_suppressed} repeats suppressed), {len(scanner.rejected)} bad lines"
+    )
+    if scanner.rejected:
+        raise typer.Exit(1)
+
+
+def schema(
+    name: Annotated[str | None, typer.Argument(help="TranscriptSegment, ProductListing or Alert")] = None,
+) -> None:
+    """Print the JSON Schema of the events and alerts, for subscribers to code against."""
+    models: dict[str, type[BaseModel]] = {
+        "TranscriptSegment": TranscriptSegment, "ProductListing": ProductListing, "Alert": Alert,
+    }
+    if name is not None and name not in models:
+        err.print(f"unknown schema {name!r}; choose from {', '.join(models)}")
+        raise typer.Exit(2)
+    chosen = {name: models[name]} if name else models
+    schemas = {key: model.model_json_schema() for key, model in chosen.items()}
+    sys.stdout.write(json.dumps(schemas[name] if name else schemas, ensure_ascii=False, indent=2) + "\n")

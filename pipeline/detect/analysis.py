@@ -1,0 +1,171 @@
+"""One pass of analysis per text: everything the rule matchers read.
+
+An `Analysis` holds the normalized text (with its map to the original), what was heard by sound
+and restored, the jieba tokens (in a spaCy Doc), every occurrence of every term the rule set knows
+(one Aho-Corasick pass) and every token-pattern match (one spaCy Matcher pass). Rule matchers
+(`pipeline.detect.matchers`) are cheap lookups over it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import ahocorasick
+from spacy.matcher import Matcher
+from spacy.tokens import Doc
+
+from pipeline.text.normalize import NormalizedText, normalize, substitute
+from pipeline.text.sound import SoundHit, SoundIndex
+from pipeline.text.tokenize import ChineseTokenizer, Token
+
+CLAUSE_BREAKS = frozenset(",，。!！?？;；:：\n\r")
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A span of the normalized text that a matcher found, and what found it."""
+
+    start: int
+    end: int
+    via: str
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
+
+    def gap_to(self, other: Hit) -> int:
+        """Characters between two spans; 0 when they touch or overlap."""
+        return max(0, max(self.start, other.start) - min(self.end, other.end))
+
+
+@dataclass
+class Analysis:
+    normalized: NormalizedText
+    doc: Doc
+    tokens: list[Token]
+    occurrences: dict[str, list[tuple[int, int]]]
+    pattern_hits: dict[str, list[tuple[int, int]]]
+    # Words heard as a sound-matched term (根直 as 根治), with their spans in `text`, which
+    # already reads the term: every rule sees the claim the host meant.
+    restorations: list[SoundHit] = field(default_factory=list)
+    token_starts: frozenset[int] = field(init=False)
+    token_ends: frozenset[int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.token_starts = frozenset(t.start for t in self.tokens)
+        self.token_ends = frozenset(t.end for t in self.tokens)
+
+    @property
+    def text(self) -> str:
+        return self.normalized.text
+
+    def evasion_in(self, start: int, end: int) -> SoundHit | None:
+        """The first restored word inside a matched span, if the claim was said by sound."""
+        return next((r for r in self.restorations if r.start < end and r.end > start), None)
+
+    def on_token_boundaries(self, start: int, end: int) -> bool:
+        return start in self.token_starts and end in self.token_ends
+
+    def clause_bounds(self, start: int, end: int) -> tuple[int, int]:
+        """The clause around a span: up to punctuation or a spoken pause (dropped whitespace)."""
+        text, pauses = self.text, self.normalized.pauses
+        left = start
+        while left > 0 and text[left - 1] not in CLAUSE_BREAKS and left not in pauses:
+            left -= 1
+        right = end
+        while right < len(text) and text[right] not in CLAUSE_BREAKS and right not in pauses:
+            right += 1
+        return left, right
+
+
+class TermIndex:
+    """Every term of the rule set (matchers, phrases, context words) in one automaton."""
+
+    def __init__(self, terms: Iterable[str]):
+        self._automaton = ahocorasick.Automaton()
+        for term in sorted(set(terms)):
+            if term:
+                self._automaton.add_word(term, term)
+        self._empty = len(self._automaton) == 0
+        if not self._empty:
+            self._automaton.make_automaton()
+
+    def find_all(self, text: str) -> dict[str, list[tuple[int, int]]]:
+        found: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        if self._empty:
+            return found
+        for end_index, term in self._automaton.iter(text):
+            found[term].append((end_index - len(term) + 1, end_index + 1))
+        return found
+
+
+class PatternIndex:
+    """All token patterns of the rule set in one spaCy Matcher, keyed by an id per pattern."""
+
+    def __init__(self, tokenizer: ChineseTokenizer):
+        self._matcher = Matcher(tokenizer.nlp.vocab)
+        self._count = 0
+
+    def add(self, key: str, pattern: list[dict[str, Any]]) -> None:
+        self._matcher.add(key, [pattern])
+        self._count += 1
+
+    def find_all(self, doc: Doc) -> dict[str, list[tuple[int, int]]]:
+        found: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        if not self._count:
+            return found
+        for match_id, start, end in self._matcher(doc):
+            span = doc[start:end]
+            found[doc.vocab.strings[match_id]].append((span.start_char, span.end_char))
+        return found
+
+
+def analyze(
+    text: str, tokenizer: ChineseTokenizer, terms: TermIndex, patterns: PatternIndex, sounds: SoundIndex | None = None
+) -> Analysis:
+    normalized = normalize(text)
+    docs: dict[str, Doc] = {}
+
+    def doc_of(words: str) -> Doc:
+        # Sound guards may tokenize the text first; the same text is not tokenized twice.
+        if words not in docs:
+            docs[words] = tokenizer.doc(words)
+        return docs[words]
+
+    restorations: list[SoundHit] = []
+    if sounds:
+        normalized, restorations = _restore_by_sound(normalized, doc_of, sounds)
+    doc = doc_of(normalized.text)
+    return Analysis(
+        normalized=normalized,
+        doc=doc,
+        tokens=ChineseTokenizer.tokens(doc),
+        occurrences=terms.find_all(normalized.text),
+        pattern_hits=patterns.find_all(doc),
+        restorations=restorations,
+    )
+
+
+def _restore_by_sound(
+    normalized: NormalizedText, doc_of: Callable[[str], Doc], sounds: SoundIndex
+) -> tuple[NormalizedText, list[SoundHit]]:
+    """Replace what sounds like a sound-matched term with the term (longest first, no overlaps),
+    keeping the map to the original words; return the restored spans in the new text."""
+
+    def token_spans() -> list[tuple[int, int]]:
+        return [(t.start, t.end) for t in ChineseTokenizer.tokens(doc_of(normalized.text))]
+
+    found = sounds.find_all(normalized, token_spans)
+    chosen: list[SoundHit] = []
+    for hit in sorted(found, key=lambda h: (-(h.end - h.start), h.start, h.term)):
+        if all(hit.end <= c.start or hit.start >= c.end for c in chosen):
+            chosen.append(hit)
+    if not chosen:
+        return normalized, []
+    chosen.sort(key=lambda h: h.start)
+    restored, placed = substitute(normalized, [(h.start, h.end, h.term) for h in chosen])
+    moved = [SoundHit(h.term, at, at + len(h.term), h.variant, h.kind) for h, at in zip(chosen, placed, strict=True)]
+    return restored, moved

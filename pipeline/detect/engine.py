@@ -1,0 +1,208 @@
+"""The rule engine: compiles a rule set once, then finds claims in a text and says why.
+
+For each rule that applies to the product's category, its matcher's hits are checked against the
+rule's `unless` predicates and, for a rule that `contradicts` the listing, against the listing; a
+hit that nothing explains away fires. Each finding carries what an alert needs (the words in the
+original text, the clause, what was heard by sound, the listing conflict), so nothing downstream
+reads the analysis again. `explain` returns the same decisions with every step visible.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from models.alerts import Evasion, ListingConflict
+from models.rules import ConditionSpec, RuleSpec
+from pipeline.detect.analysis import Analysis, Hit, PatternIndex, TermIndex, analyze
+from pipeline.detect.contradict import Contradiction
+from pipeline.detect.facts import ProductFacts
+from pipeline.detect.matchers import CompiledMatcher, MatcherCompiler
+from pipeline.detect.predicates import Predicate, compile_condition
+from pipeline.ruleset.model import LoadedRule, RuleSet
+from pipeline.text.normalize import normalize_term
+from pipeline.text.sound import SoundIndex
+from pipeline.text.tokenize import ChineseTokenizer
+
+
+@dataclass
+class CompiledRule:
+    loaded: LoadedRule
+    matcher: CompiledMatcher
+    predicates: list[Predicate]
+    contradiction: Contradiction | None = None
+
+    @property
+    def spec(self) -> RuleSpec:
+        return self.loaded.spec
+
+    def applies_to(self, facts: ProductFacts) -> bool:
+        """Unknown category: the rule applies, since silence would hide a claim."""
+        category = facts.category
+        if category is None:
+            return True
+        if category in self.spec.except_categories:
+            return False
+        return self.spec.categories is None or category in self.spec.categories
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One hit of one rule, judged: it fires, or a named exception stops it."""
+
+    rule: CompiledRule
+    hit: Hit  # the span in the normalized text
+    start: int  # the span in the original text: what the host said, exactly
+    end: int
+    words: str  # the normalized words the rule saw
+    clause: str  # the normalized clause around them
+    evasion: Evasion | None = None  # set when the words were heard by sound
+    suppressed_by: str | None = None
+    reason: str | None = None
+    conflict: ListingConflict | None = None  # both sides, for a claim the listing contradicts
+
+    @classmethod
+    def of(
+        cls,
+        rule: CompiledRule,
+        hit: Hit,
+        analysis: Analysis,
+        *,
+        suppressed_by: str | None = None,
+        reason: str | None = None,
+        conflict: ListingConflict | None = None,
+    ) -> Finding:
+        start, end = analysis.normalized.to_original(hit.start, hit.end)
+        clause_start, clause_end = analysis.clause_bounds(hit.start, hit.end)
+        sound = analysis.evasion_in(hit.start, hit.end)
+        evasion = Evasion(kind=sound.kind, variant=sound.variant, term=sound.term) if sound is not None else None
+        return cls(rule, hit, start, end, analysis.text[hit.start : hit.end], analysis.text[clause_start:clause_end],
+                   evasion, suppressed_by, reason, conflict)
+
+    @property
+    def fired(self) -> bool:
+        return self.suppressed_by is None
+
+    def moved(self, offset: int) -> Finding:
+        """The same finding with its original span moved by `offset` characters: for a text that
+        was analysed as part of a longer one (the tail of a split claim)."""
+        return replace(self, start=self.start + offset, end=self.end + offset)
+
+
+@dataclass
+class RuleTrace:
+    """What `explain` shows for one rule that came close."""
+
+    rule: CompiledRule
+    applies: bool
+    findings: list[Finding] = field(default_factory=list)
+    near_misses: list[Hit] = field(default_factory=list)
+
+
+@dataclass
+class Explanation:
+    analysis: Analysis
+    facts: ProductFacts
+    traces: list[RuleTrace]
+    fired: list[Finding]
+
+
+def _inline_name(spec: ConditionSpec, index: int) -> str:
+    kind = next(k for k in ("negation", "phrases", "near", "listing") if getattr(spec, k) is not None)
+    return f"{kind}#{index}"
+
+
+def _without_overlaps(findings: list[Finding]) -> list[Finding]:
+    """Within one rule keep the longest of overlapping hits, so one claim gives one alert."""
+    kept: list[Finding] = []
+    for finding in sorted(findings, key=lambda f: (-f.hit.length, f.hit.start, f.hit.via)):
+        if all(finding.hit.end <= k.hit.start or finding.hit.start >= k.hit.end for k in kept):
+            kept.append(finding)
+    return sorted(kept, key=lambda f: f.hit.start)
+
+
+class Engine:
+    def __init__(self, ruleset: RuleSet):
+        self.ruleset = ruleset
+        compiler = MatcherCompiler(ruleset)
+        named = {
+            name: compile_condition(name, spec, compiler.context_terms_of, ruleset.expand_regex)
+            for name, spec in ruleset.conditions.items()
+        }
+        self.rules: list[CompiledRule] = []
+        for loaded in ruleset.rules:
+            matcher = compiler.compile(loaded.spec.match, loaded.spec.id)
+            predicates = [
+                named[item]
+                if isinstance(item, str)
+                else compile_condition(_inline_name(item, i), item, compiler.context_terms_of, ruleset.expand_regex)
+                for i, item in enumerate(loaded.spec.unless, start=1)
+            ]
+            contradicts = loaded.spec.contradicts
+            contradiction = (
+                Contradiction(contradicts, ruleset.resolve_terms, ruleset.expand_regex) if contradicts else None
+            )
+            self.rules.append(CompiledRule(loaded, matcher, predicates, contradiction))
+        self.tokenizer = ChineseTokenizer(compiler.terms)
+        self.terms = TermIndex(compiler.terms | compiler.context_terms)
+        self.patterns = PatternIndex(self.tokenizer)
+        for key, pattern in compiler.patterns:
+            self.patterns.add(key, pattern)
+        self.sounds = SoundIndex(self._heard_by_sound(compiler), self.tokenizer.is_word)
+
+    def _heard_by_sound(self, compiler: MatcherCompiler) -> set[str]:
+        """Every word a rule matches, unless its list says `sound: false`, and the words of lists
+        that say `sound: true`."""
+        heard = {normalize_term(t) for t in self.ruleset.sound_terms(heard=True)}
+        quiet = {normalize_term(t) for t in self.ruleset.sound_terms(heard=False)}
+        return (compiler.terms | compiler.regex_words | heard) - quiet
+
+    @property
+    def version(self) -> str:
+        return self.ruleset.version
+
+    def analyze(self, text: str) -> Analysis:
+        return analyze(text, self.tokenizer, self.terms, self.patterns, self.sounds)
+
+    def _judge(self, rule: CompiledRule, analysis: Analysis, facts: ProductFacts) -> list[Finding]:
+        findings = []
+        for hit in rule.matcher.hits(analysis):
+            for predicate in rule.predicates:
+                reason = predicate.holds(analysis, hit, facts)
+                if reason is not None:
+                    findings.append(Finding.of(rule, hit, analysis, suppressed_by=predicate.name, reason=reason))
+                    break
+            else:
+                findings.append(self._against_listing(rule, analysis, hit, facts))
+        return findings
+
+    @staticmethod
+    def _against_listing(rule: CompiledRule, analysis: Analysis, hit: Hit, facts: ProductFacts) -> Finding:
+        """A rule that `contradicts` the listing fires only on a contradiction (or, if it says
+        so, when there is no listing to compare with)."""
+        if rule.contradiction is None:
+            return Finding.of(rule, hit, analysis)
+        verdict = rule.contradiction.judge(analysis, hit, facts)
+        if verdict.conflict is not None:
+            return Finding.of(rule, hit, analysis, conflict=verdict.conflict)
+        if verdict.unknown and rule.contradiction.spec.when_unknown == "fire":
+            return Finding.of(rule, hit, analysis)
+        stopped_by = "listing-agrees" if not verdict.unknown else "listing-unknown"
+        return Finding.of(rule, hit, analysis, suppressed_by=stopped_by, reason=verdict.reason)
+
+    def detect(self, analysis: Analysis, facts: ProductFacts) -> list[Finding]:
+        """The findings that fire, one per claim and rule, in rule order then text order."""
+        fired: list[Finding] = []
+        for rule in self.rules:
+            if rule.applies_to(facts):
+                fired.extend(_without_overlaps([f for f in self._judge(rule, analysis, facts) if f.fired]))
+        return fired
+
+    def explain(self, text: str, facts: ProductFacts) -> Explanation:
+        analysis = self.analyze(text)
+        traces = []
+        for rule in self.rules:
+            trace = RuleTrace(rule, rule.applies_to(facts), self._judge(rule, analysis, facts))
+            trace.near_misses = rule.matcher.near_misses(analysis)
+            if trace.findings or trace.near_misses:
+                traces.append(trace)
+        return Explanation(analysis, facts, traces, self.detect(analysis, facts))

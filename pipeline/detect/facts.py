@@ -1,0 +1,36 @@
+"""What is known of the product on air when a segment is judged: its listing, else the segment's
+own category. Exceptions and listing checks read these facts; nothing else of the listing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from models.events import Category, ProductListing, TranscriptSegment
+
+
+@dataclass(frozen=True)
+class ProductFacts:
+    category: Category | None = None
+    certifications: tuple[str, ...] = ()
+    price: float | None = None
+    original_price: float | None = None
+    attributes: tuple[tuple[str, str], ...] = ()
+    source: str = "none"
+    listed: bool = False  # the facts come from a listing, so claims can be compared with it
+
+
+def facts_for(segment: TranscriptSegment, listing: ProductListing | None) -> ProductFacts:
+    """The listing is the authority on the product; the segment's own category is the fallback."""
+    if listing is not None:
+        return ProductFacts(
+            category=listing.category,
+            certifications=tuple(listing.certifications),
+            price=listing.price,
+            original_price=listing.original_price,
+            attributes=tuple(sorted(listing.attributes.items())),
+            source=f"listing {listing.product_id}",
+            listed=True,
+        )
+    if segment.category is not None:
+        return ProductFacts(category=segment.category, source="segment")
+    return ProductFacts()

@@ -1,0 +1,167 @@
+"""Claims split across segments: ASR cuts speech into short segments ("这个泡脚包" | "泡一个月痛风就
+除根了"), so a claim may begin in one and end in the next.
+
+Each room keeps its last few segments, each with the claims found in it. A segment is also judged
+joined to the earlier segments of the same room and product said just before it (default: the two
+before it, within 20 s of event time), with a space between them: matching reads across it, while
+negation and context windows stop at it as at a spoken pause. Only claims that cross into the new
+segment are taken from the joined text, and only when neither side already made the same claim
+on its own: claims inside one segment are found, and alerted, on their own. The earlier segments'
+claims are remembered, not detected again. `scan` keeps the state in a dict, the stream worker in
+a changelogged Faust table keyed by room; both run this code, so they agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from models.alerts import Alert
+from models.events import TranscriptSegment
+from pipeline.detect.engine import Engine
+from pipeline.detect.facts import ProductFacts
+from pipeline.judge.build_alerts import alert_id, build_alert
+
+# Kept beyond what a window needs, so a re-delivered segment still finds the ones before it.
+SPARE_PER_ROOM = 2
+# A claim that reaches into a segment starts near the end of the ones before it: only their last
+# characters (from a pause where there is one) are judged with it, which keeps the joined pass cheap.
+TAIL_CHARS = 30
+
+# room_id -> [[event_id, epoch ms, product_id or "", text, [[rule_id, start, end], ...]], ...]
+# oldest first; the claims are the segment's own, as offsets into its text.
+ContextState = MutableMapping[str, list[list[Any]]]
+Claim = tuple[str, int, int]
+
+
+@dataclass(frozen=True)
+class Said:
+    event_id: str
+    ts_ms: int
+    product_id: str
+    text: str
+    claims: tuple[Claim, ...] = ()
+
+
+class ContextWindow:
+    def __init__(self, state: ContextState, segments: int = 3, window: timedelta = timedelta(seconds=20)):
+        self.state = state
+        self.segments = segments
+        self.window_ms = int(window.total_seconds() * 1000)
+
+    @property
+    def on(self) -> bool:
+        return self.segments > 1 and self.window_ms > 0
+
+    def before(self, segment: TranscriptSegment) -> list[Said]:
+        """The earlier segments to join this one to, oldest first: same room and product, said
+        within the window before it (event time), at most `segments - 1` of them, and only
+        consecutive ones: a segment of another product in between breaks the chain."""
+        if not self.on:
+            return []
+        now = _ms(segment)
+        product = segment.product_id or ""
+        earlier = [s for s in self._kept(segment.room_id) if s.event_id != segment.event_id and s.ts_ms <= now]
+        chain: list[Said] = []
+        for said in reversed(earlier):
+            if len(chain) == self.segments - 1 or now - said.ts_ms > self.window_ms or said.product_id != product:
+                break
+            chain.append(said)
+        return list(reversed(chain))
+
+    def remember(self, segment: TranscriptSegment, claims: Sequence[Claim] = ()) -> None:
+        if not self.on:
+            return  # keep no state (the worker would write it to a changelog)
+        kept = [s for s in self._kept(segment.room_id) if s.event_id != segment.event_id]
+        kept.append(Said(segment.event_id, _ms(segment), segment.product_id or "", segment.text, tuple(claims)))
+        kept.sort(key=lambda s: s.ts_ms)  # a re-delivered segment goes back where it was said
+        rows = self.segments - 1 + SPARE_PER_ROOM
+        self.state[segment.room_id] = [
+            [s.event_id, s.ts_ms, s.product_id, s.text, [list(c) for c in s.claims]] for s in kept[-rows:]
+        ]
+
+    def _kept(self, room_id: str) -> list[Said]:
+        # Rows written before claims were kept have four fields: no claims known.
+        return [
+            Said(str(row[0]), int(row[1]), str(row[2]), str(row[3]),
+                 tuple((str(r), int(s), int(e)) for r, s, e in (row[4] if len(row) > 4 else ())))
+            for row in self.state.get(room_id) or []
+        ]  # fmt: skip
+
+
+def claims_across(
+    engine: Engine, segment: TranscriptSegment, facts: ProductFacts, before: Sequence[Said], own: Sequence[Alert]
+) -> tuple[list[Alert], list[Claim]]:
+    """Claims of the joined text that need both sides of a boundary: they begin in an earlier
+    segment and end in this one. Returns the alerts for those that the same rule did not make in
+    either part alone, and every crossing claim as offsets into this segment's text (from its
+    start), to be remembered with it whether alerted or not."""
+    earlier_text = " ".join(said.text for said in before)
+    joined = earlier_text + " " + segment.text
+    boundary = len(earlier_text) + 1  # where this segment starts in the joined text
+    skip = _tail_start(earlier_text)
+    analysis = engine.analyze(joined[skip:])
+    crossing = [
+        finding
+        for finding in (f.moved(skip) for f in engine.detect(analysis, facts))
+        if finding.start < boundary - 1 and finding.end > boundary
+    ]
+    reaching_in = [(f.rule.spec.id, max(0, f.start - boundary), f.end - boundary) for f in crossing]
+    if not crossing:
+        return [], reaching_in
+    earlier = _earlier_claims(before)
+    here = [(a.rule_id, a.evidence.start) for a in own]
+    as_said = segment.model_copy(update={"text": joined})
+    alerts = []
+    for finding in crossing:
+        rule_id = finding.rule.spec.id
+        if any(r == rule_id and s < boundary - 1 and e > finding.start for r, s, e in earlier):
+            continue  # the earlier segment already said it
+        if any(r == rule_id and s < finding.end - boundary for r, s in here):
+            continue  # this segment already says it
+        touched = _touched(before, finding.start)
+        alert = build_alert(as_said, finding, facts, engine.version)
+        # The id names the joined segments too: offsets into the joined text are not offsets
+        # into this segment's own text.
+        key = "\x1e".join([segment.event_id, *touched])
+        alerts.append(alert.model_copy(update={
+            "related_event_ids": touched,
+            "alert_id": alert_id(key, alert.rule_id, alert.evidence.start, alert.evidence.end),
+        }))  # fmt: skip
+    return alerts, reaching_in
+
+
+def _earlier_claims(before: Sequence[Said]) -> list[Claim]:
+    """The earlier segments' own claims, as offsets into their joined text."""
+    claims: list[Claim] = []
+    at = 0
+    for said in before:
+        claims.extend((rule_id, start + at, end + at) for rule_id, start, end in said.claims)
+        at += len(said.text) + 1
+    return claims
+
+
+def _tail_start(text: str) -> int:
+    """Where the last TAIL_CHARS characters begin, moved forward to just after a pause or
+    punctuation in their first third, so a clause is not cut in half."""
+    start = max(0, len(text) - TAIL_CHARS)
+    for i in range(start, min(len(text), start + TAIL_CHARS // 3)):
+        if text[i] in " ，,。!！?？;；":
+            return i + 1
+    return start
+
+
+def _touched(before: Sequence[Said], start: int) -> list[str]:
+    """The earlier segments a claim starting at `start` of the joined text reaches into."""
+    touched, at = [], 0
+    for said in before:
+        if start < at + len(said.text):
+            touched.append(said.event_id)
+        at += len(said.text) + 1
+    return touched
+
+
+def _ms(segment: TranscriptSegment) -> int:
+    return int(segment.ts.timestamp() * 1000)

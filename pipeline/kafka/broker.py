@@ -1,0 +1,357 @@
+"""A single-node Apache Kafka broker (KRaft, combined broker+controller) that Claimwatch starts itself.
+
+The demo, `claimwatch broker` and the integration tests need a real Kafka; the jars come from
+Maven (`pipeline.kafka.jars`) and the broker runs as a plain `java` subprocess with a generated
+server.properties.
+
+Layout of a broker's data directory:
+    server.properties, log4j.properties   rewritten on every start (ports may change)
+    broker.log                            the JVM's stdout+stderr, appended across restarts
+    kafka-logs/                           Kafka's log.dirs (and KRaft metadata log); kept on restart
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import IO
+
+from pipeline.errors import BrokerError, BrokerInterrupted
+from pipeline.kafka.host import (
+    LIBC,
+    LOOPBACK,
+    cluster_id_at,
+    die_with_parent,
+    ensure_port_free,
+    free_ports,
+    log_tail,
+    new_cluster_id,
+    port_is_open,
+    read_cluster_id,
+)
+from pipeline.kafka.jars import KAFKA_VERSION, MARKER, fetch_kafka_jars, java_executable
+
+__all__ = ["MARKER", "EmbeddedBroker", "fetch_kafka_jars", "run_forever"]
+
+LOG_NAME = "broker.log"
+LOG_DIRS_NAME = "kafka-logs"
+FORMAT_TIMEOUT_S = 120
+PORT_RETRIES = 3  # auto-picked ports can be taken by someone else between picking and binding
+# A small-footprint JVM for a 2-core machine: serial GC has no concurrent threads, C1-only JIT
+# (TieredStopAtLevel=1) cuts start-up CPU, and a broker that runs out of memory should die loudly.
+JVM_FLAGS = (
+    "-XX:+UseSerialGC",
+    "-XX:TieredStopAtLevel=1",
+    "-XX:+ExitOnOutOfMemoryError",
+    "-Djava.awt.headless=true",
+)
+
+
+def server_properties(host: str, port: int, controller_port: int, log_dirs: Path) -> str:
+    """Combined-mode KRaft config for one node; replication factors of 1 since there is one broker."""
+    settings = {
+        "process.roles": "broker,controller",
+        "node.id": "1",
+        "controller.quorum.voters": f"1@{LOOPBACK}:{controller_port}",
+        "listeners": f"PLAINTEXT://{host}:{port},CONTROLLER://{LOOPBACK}:{controller_port}",
+        "advertised.listeners": f"PLAINTEXT://{host}:{port}",
+        "controller.listener.names": "CONTROLLER",
+        "inter.broker.listener.name": "PLAINTEXT",
+        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "log.dirs": str(log_dirs),
+        "num.partitions": "1",
+        "default.replication.factor": "1",
+        "auto.create.topics.enable": "true",
+        "offsets.topic.replication.factor": "1",
+        # One partition instead of 50: the first consumer group on a fresh broker is ready at once.
+        "offsets.topic.num.partitions": "1",
+        "transaction.state.log.replication.factor": "1",
+        "transaction.state.log.min.isr": "1",
+        "transaction.state.log.num.partitions": "1",
+        "group.initial.rebalance.delay.ms": "0",
+        # Small segments and few threads: a dev/test broker on a 2-core machine, not a production one.
+        "log.segment.bytes": str(16 * 1024 * 1024),
+        "num.network.threads": "2",
+        "num.io.threads": "4",
+        "background.threads": "4",
+    }
+    return "".join(f"{key}={value}\n" for key, value in settings.items())
+
+
+LOG4J_PROPERTIES = """\
+# Everything to stdout, which the launcher sends to broker.log in the data directory.
+log4j.rootLogger=INFO, stdout
+log4j.appender.stdout=org.apache.log4j.ConsoleAppender
+log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
+log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka.request.logger=WARN
+log4j.logger.org.apache.kafka.clients=WARN
+"""
+
+
+class EmbeddedBroker:
+    """One Kafka broker+controller JVM on this machine, started and stopped by Python.
+
+    port=0 picks a free port; data_dir=None uses a temp dir that stop() removes, while a given
+    data_dir is kept and a later start on it keeps its topics and messages.
+    """
+
+    def __init__(
+        self,
+        port: int = 0,
+        data_dir: Path | str | None = None,
+        host: str = LOOPBACK,
+        heap: str = "256m",
+        *,
+        version: str = KAFKA_VERSION,
+    ) -> None:
+        if not re.fullmatch(r"\d+[kKmMgG]", heap):
+            raise BrokerError(f"heap must look like 256m or 1g, got {heap!r}")
+        if not 0 <= port <= 65535:
+            raise BrokerError(f"port out of range: {port}")
+        self.requested_port = port
+        self.host = host
+        self.heap = heap
+        self.version = version
+        self._owns_data_dir = data_dir is None
+        self.data_dir: Path | None = Path(data_dir).resolve() if data_dir is not None else None
+        self.port: int | None = port or None
+        self.controller_port: int | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+        self._log_start = 0  # where this run's output begins in the appended broker.log
+
+    # -- public API -------------------------------------------------------------------------
+
+    @property
+    def bootstrap(self) -> str:
+        """`host:port` for clients' bootstrap_servers."""
+        if self.port is None:
+            raise BrokerError("the broker has no port yet: call start() first")
+        return f"{self.host}:{self.port}"
+
+    @property
+    def log_path(self) -> Path:
+        """broker.log in the data directory: the JVM's output, appended across restarts."""
+        return self._dir() / LOG_NAME
+
+    def _dir(self) -> Path:
+        if self.data_dir is None:
+            raise BrokerError("the broker has no data directory yet: call start() first")
+        return self.data_dir
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    def is_running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def start(self, timeout: float = 90, *, cancel: threading.Event | None = None) -> EmbeddedBroker:
+        """Start the JVM and return once a Kafka client can list topics.
+
+        `timeout` bounds the JVM start-up (the one-time jar fetch is not counted: it has its own
+        bound). `cancel`, when set by another thread or a signal handler, aborts the wait.
+        """
+        if self.is_running():
+            return self
+        jars = fetch_kafka_jars(self.version)
+        self._prepare_data_dir()
+        try:
+            self._start_jvm(jars, timeout, cancel)
+        except BaseException:  # incl. KeyboardInterrupt: never leave a JVM or a temp dir behind
+            self.stop()
+            raise
+        atexit.register(self.stop)  # last resort if the caller forgets to stop()
+        return self
+
+    def stop(self, timeout: float = 30) -> None:
+        """SIGTERM (Kafka shuts down cleanly), SIGKILL after `timeout`; remove a temp data dir. Idempotent."""
+        atexit.unregister(self.stop)
+        self._terminate(timeout)
+        self._cleanup_data_dir()
+
+    def __enter__(self) -> EmbeddedBroker:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # -- steps of start() -------------------------------------------------------------------
+
+    def _prepare_data_dir(self) -> None:
+        if self._owns_data_dir:
+            self.data_dir = Path(tempfile.mkdtemp(prefix="claimwatch-kafka-"))
+        assert self.data_dir is not None
+        (self.data_dir / LOG_DIRS_NAME).mkdir(parents=True, exist_ok=True)
+
+    def _start_jvm(self, jars: Path, timeout: float, cancel: threading.Event | None) -> None:
+        """Launch and wait; with auto-picked ports, retry on new ones if another process took them."""
+        attempts = PORT_RETRIES if self.requested_port == 0 else 1
+        for attempt in range(1, attempts + 1):
+            self._choose_ports()
+            self._format_storage(jars)
+            self._launch(jars)
+            try:
+                self._wait_ready(timeout, cancel)
+                return
+            except _PortTaken:
+                if attempt == attempts:
+                    raise BrokerError(f"Kafka could not bind free ports in {attempts} tries; end of {self.log_path}:\n"
+                                      f"{log_tail(self.log_path, self._log_start)}") from None  # fmt: skip
+                self._terminate(timeout=10)
+
+    def _choose_ports(self) -> None:
+        if self.requested_port == 0:
+            self.port, self.controller_port = free_ports(2, self.host)
+        else:
+            ensure_port_free(self.host, self.requested_port)
+            self.port = self.requested_port
+            # The controller port is internal to the one JVM, so a fresh free one each start is fine.
+            self.controller_port = next(p for p in free_ports(2) if p != self.requested_port)
+
+    def _write_config(self) -> Path:
+        assert self.data_dir is not None and self.port is not None and self.controller_port is not None
+        props = self.data_dir / "server.properties"
+        log_dirs = self.data_dir / LOG_DIRS_NAME
+        props.write_text(server_properties(self.host, self.port, self.controller_port, log_dirs), encoding="utf-8")
+        (self.data_dir / "log4j.properties").write_text(LOG4J_PROPERTIES, encoding="utf-8")
+        return props
+
+    def _java(self, jars: Path, heap: str, *args: str) -> list[str]:
+        log4j = (self._dir() / "log4j.properties").as_uri()
+        return [java_executable(), f"-Xmx{heap}", f"-Xms{heap}", *JVM_FLAGS,
+                f"-Dlog4j.configuration={log4j}", "-cp", f"{jars}{os.sep}*", *args]  # fmt: skip
+
+    def _format_storage(self, jars: Path) -> None:
+        """Format the KRaft storage once; an existing meta.properties means data to keep."""
+        props = self._write_config()
+        if (self._dir() / LOG_DIRS_NAME / "meta.properties").exists():
+            return
+        cmd = self._java(jars, "128m", "kafka.tools.StorageTool", "format", "-t", new_cluster_id(), "-c", str(props))
+        with open(self.log_path, "ab") as log:
+            since = log.tell()
+            try:
+                done = subprocess.run(cmd, cwd=self.data_dir, stdout=log, stderr=subprocess.STDOUT,
+                                      stdin=subprocess.DEVNULL, timeout=FORMAT_TIMEOUT_S)  # fmt: skip
+            except subprocess.TimeoutExpired:
+                raise BrokerError(f"formatting Kafka storage took over {FORMAT_TIMEOUT_S}s") from None
+        if done.returncode != 0:
+            raise BrokerError(f"formatting Kafka storage in {self.data_dir} failed (exit {done.returncode}):\n"
+                              f"{log_tail(self.log_path, since)}")  # fmt: skip
+
+    def _launch(self, jars: Path) -> None:
+        assert self.data_dir is not None
+        cmd = self._java(jars, self.heap, "kafka.Kafka", str(self.data_dir / "server.properties"))
+        self._log = open(self.log_path, "ab")  # noqa: SIM115 - the JVM writes to it until stop() closes it
+        self._log_start = self._log.tell()
+        # Its own session/process group: Ctrl-C in a terminal reaches us, not the JVM, so shutdown
+        # goes through stop(); PDEATHSIG only from the main thread since it fires when the *thread*
+        # that forked exits.
+        pdeathsig = LIBC is not None and threading.current_thread() is threading.main_thread()
+        self._proc = subprocess.Popen(
+            cmd, cwd=self.data_dir, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
+            start_new_session=True, preexec_fn=die_with_parent if pdeathsig else None,
+        )  # fmt: skip
+
+    def _wait_ready(self, timeout: float, cancel: threading.Event | None) -> None:
+        assert self._proc is not None and self.port is not None and self.data_dir is not None
+        expected = read_cluster_id(self.data_dir / LOG_DIRS_NAME)
+        deadline = time.monotonic() + timeout
+        foreign = ""
+        while True:
+            code = self._proc.poll()
+            if code is not None:
+                tail = log_tail(self.log_path, self._log_start)
+                if self.requested_port == 0 and "Address already in use" in tail:
+                    raise _PortTaken()
+                raise BrokerError(f"{foreign}Kafka broker exited with code {code} before it was ready; "
+                                  f"end of {self.log_path}:\n{tail}")  # fmt: skip
+            if cancel is not None and cancel.is_set():
+                raise BrokerInterrupted("broker start-up was interrupted")
+            if port_is_open(self.host, self.port):
+                seen = cluster_id_at(self.bootstrap)
+                if seen is not None and seen == expected:
+                    return
+                if seen is not None:  # someone else's broker answers here; ours will fail to bind
+                    foreign = f"another Kafka broker (cluster {seen}) already answers on {self.bootstrap}; "
+            if time.monotonic() > deadline:
+                raise BrokerError(f"{foreign}Kafka broker was not ready within {timeout:.0f}s; "
+                                  f"end of {self.log_path}:\n{log_tail(self.log_path, self._log_start)}")  # fmt: skip
+            time.sleep(0.25)
+
+    # -- steps of stop() --------------------------------------------------------------------
+
+    def _terminate(self, timeout: float) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None and proc.poll() is None:  # a reaped pid's group id may belong to others
+            self._signal_group(proc, signal.SIGTERM)
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self._signal_group(proc, signal.SIGKILL)
+                proc.wait()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    @staticmethod
+    def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+        try:
+            os.killpg(proc.pid, sig)  # the group: the JVM is its leader (start_new_session)
+        except ProcessLookupError:
+            pass
+
+    def _cleanup_data_dir(self) -> None:
+        if self._owns_data_dir and self.data_dir is not None:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+            self.data_dir = None
+
+
+class _PortTaken(Exception):
+    """The JVM lost a race for an auto-picked port; start() retries with new ports."""
+
+
+def run_forever(port: int = 9092, data_dir: Path | str | None = None) -> None:
+    """The `claimwatch broker` command: start, print `ready <host:port>`, serve until SIGTERM/SIGINT.
+
+    Returns normally (exit code 0) after a signal; raises BrokerError if the broker cannot start
+    or dies while serving. Must run in the main thread (signal handlers). port=0 picks a free port,
+    data_dir=None serves from a temp dir that is removed on exit.
+    """
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: object) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    broker = EmbeddedBroker(port=port, data_dir=data_dir)
+    try:
+        try:
+            broker.start(cancel=stop)
+        except BrokerError:
+            if stop.is_set():  # asked to stop while starting (e.g. Ctrl-C killed Maven): not a failure
+                return
+            raise
+        print(f"broker log: {broker.log_path}", file=sys.stderr, flush=True)
+        print(f"ready {broker.bootstrap}", flush=True)
+        while not stop.wait(0.5):
+            if not broker.is_running():
+                tail = log_tail(broker.log_path, broker._log_start)
+                raise BrokerError(f"Kafka broker died; end of {broker.log_path}:\n{tail}")
+    finally:
+        broker.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

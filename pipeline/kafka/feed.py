@@ -1,0 +1,72 @@
+"""Plain-Kafka-client helpers around the pipeline's topics: send an events file to the input
+topics (as any producer would) and read alerts back. Used by `make demo` and the integration
+tests; they use kafka-python, not the worker's client, so they test the worker from outside."""
+
+from __future__ import annotations
+
+import json
+import time
+import warnings
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+
+def route(record: dict[str, Any], prefix: str) -> tuple[str, bytes | None]:
+    """The topic and key an event belongs on: transcripts by room, listings by product."""
+    if record.get("type") == "listing":
+        return f"{prefix}listings", str(record.get("product_id", "")).encode()
+    return f"{prefix}transcripts", str(record.get("room_id", "")).encode()
+
+
+def send_events(bootstrap: str, prefix: str, lines: Iterable[str | bytes]) -> int:
+    """Send each line as it is (even if it is not valid JSON: the worker must dead-letter it),
+    in order, flushing after each listing so it is on the broker before later segments."""
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    sent = 0
+    try:
+        for line in lines:
+            raw = line.encode("utf-8") if isinstance(line, str) else line
+            if not raw.strip():
+                continue
+            try:
+                record = json.loads(raw)
+            except ValueError:
+                record = {}
+            topic, key = route(record if isinstance(record, dict) else {}, prefix)
+            producer.send(topic, key=key, value=raw.rstrip(b"\n"))
+            if isinstance(record, dict) and record.get("type") == "listing":
+                producer.flush()
+            sent += 1
+        producer.flush()
+    finally:
+        producer.close()
+    return sent
+
+
+def read_topic(bootstrap: str, topic: str, *, idle_s: float = 5.0, until: int | None = None,
+               timeout_s: float = 120.0) -> Iterator[Any]:
+    """Every record of a topic from the beginning, without a consumer group; stops when `until`
+    records were read, or after `idle_s` seconds without a new one."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
+                             consumer_timeout_ms=int(idle_s * 1000))
+    try:
+        deadline = time.monotonic() + timeout_s
+        partitions = None
+        while partitions is None and time.monotonic() < deadline:
+            partitions = consumer.partitions_for_topic(topic)
+            if partitions is None:
+                time.sleep(0.2)
+        if not partitions:
+            return
+        consumer.assign([TopicPartition(topic, p) for p in partitions])
+        consumer.seek_to_beginning()
+        for count, message in enumerate(consumer, start=1):
+            yield message
+            if (until is not None and count >= until) or time.monotonic() > deadline:
+                return
+    finally:
+        consumer.close()

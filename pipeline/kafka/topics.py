@@ -1,0 +1,79 @@
+"""The pipeline's topics, created before the worker starts: Faust only declares its own internal
+(changelog) topics, and a worker that subscribes to a topic that does not exist yet never reads it."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from typing import Any
+
+from pipeline.errors import TopicError
+from pipeline.settings import Settings
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from kafka.admin import KafkaAdminClient, NewTopic
+    from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+TOPIC_NAMES = ("transcripts", "listings", "alerts", "deadletter")
+
+
+
+def kafka_python_config(settings: Settings) -> dict[str, Any]:
+    """Connection settings for kafka-python clients, security options passed through."""
+    config: dict[str, Any] = {
+        "bootstrap_servers": settings.bootstrap_servers,
+        "security_protocol": settings.security_protocol,
+    }
+    if settings.security_protocol.startswith("SASL"):
+        config.update(
+            sasl_mechanism=settings.sasl_mechanism,
+            sasl_plain_username=settings.sasl_username,
+            sasl_plain_password=settings.sasl_password.get_secret_value() if settings.sasl_password else None,
+        )
+    for key in ("ssl_cafile", "ssl_certfile", "ssl_keyfile"):
+        value = getattr(settings, key)
+        if value is not None:
+            config[key] = str(value)
+    return config
+
+
+def ensure_topics(settings: Settings, timeout_s: float = 60.0) -> dict[str, int]:
+    """Create the input, alert and dead-letter topics that are missing; return every one's
+    partition count, as found on the broker (topics made by others may have another count)."""
+    names = [settings.topic(name) for name in TOPIC_NAMES]
+    deadline = time.monotonic() + timeout_s
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            admin = KafkaAdminClient(client_id="claimwatch-admin", **kafka_python_config(settings))
+        except KafkaError as exc:  # the broker may still be starting
+            last_error = exc
+            time.sleep(0.5)
+            continue
+        try:
+            existing = set(admin.list_topics())
+            missing = [
+                NewTopic(name, num_partitions=settings.partitions, replication_factor=settings.replication_factor)
+                for name in names
+                if name not in existing
+            ]
+            if missing:
+                try:
+                    admin.create_topics(missing)
+                except TopicAlreadyExistsError:
+                    pass  # another worker created it first
+            return {name: _partition_count(admin, name, settings.partitions) for name in names}
+        except KafkaError as exc:
+            last_error = exc
+            time.sleep(0.5)
+        finally:
+            admin.close()
+    raise TopicError(f"could not create topics {names} on {settings.broker}: {last_error}")
+
+
+def _partition_count(admin: KafkaAdminClient, name: str, default: int) -> int:
+    for description in admin.describe_topics([name]):
+        if name in (description.get("name"), description.get("topic")) and description.get("partitions"):
+            return len(description["partitions"])
+    return default

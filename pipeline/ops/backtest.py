@@ -1,0 +1,83 @@
+"""`claimwatch backtest`: what a rule change would change, on a recording, before it goes live.
+
+Both rule sets judge the same events through the same scanner as `claimwatch scan` (and so the
+stream). Alerts are compared by `alert_id`, which depends on the event, the rule and the words,
+not on the rule set's version: an alert both sets raise is the same alert.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from models.alerts import Alert
+from pipeline.detect.engine import Engine
+from pipeline.errors import EventError
+from pipeline.judge.scan import Scanner
+from pipeline.settings import Settings
+
+
+@dataclass(frozen=True)
+class RuleChange:
+    rule_id: str
+    baseline: int
+    new: int
+
+    @property
+    def delta(self) -> int:
+        return self.new - self.baseline
+
+
+@dataclass(frozen=True)
+class BacktestReport:
+    segments: int
+    listings: int
+    rejected: list[EventError]
+    baseline_alerts: int
+    new_alerts: int
+    only_new: list[Alert]
+    only_baseline: list[Alert]
+    per_rule: list[RuleChange]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.only_new or self.only_baseline)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "segments": self.segments,
+            "listings": self.listings,
+            "rejected": [str(e) for e in self.rejected],
+            "baseline_alerts": self.baseline_alerts,
+            "new_alerts": self.new_alerts,
+            "only_new": [a.model_dump(mode="json") for a in self.only_new],
+            "only_baseline": [a.model_dump(mode="json") for a in self.only_baseline],
+            "per_rule": {c.rule_id: {"baseline": c.baseline, "new": c.new, "delta": c.delta} for c in self.per_rule},
+        }
+
+
+def _run(engine: Engine, lines: list[str], settings: Settings) -> tuple[list[Alert], Scanner]:
+    scanner = Scanner(engine, settings)
+    return list(scanner.scan_lines(lines)), scanner
+
+
+def backtest(lines: list[str], new: Engine, baseline: Engine, settings: Settings | None = None) -> BacktestReport:
+    settings = settings or Settings()
+    new_alerts, scanner = _run(new, lines, settings)
+    old_alerts, _ = _run(baseline, lines, settings)
+    new_ids = {a.alert_id for a in new_alerts}
+    old_ids = {a.alert_id for a in old_alerts}
+    old_counts = Counter(a.rule_id for a in old_alerts)
+    new_counts = Counter(a.rule_id for a in new_alerts)
+    per_rule = [RuleChange(rule, old_counts[rule], new_counts[rule]) for rule in sorted(old_counts | new_counts)]
+    return BacktestReport(
+        segments=scanner.counters.segments,
+        listings=scanner.counters.listings,
+        rejected=scanner.rejected,
+        baseline_alerts=len(old_alerts),
+        new_alerts=len(new_alerts),
+        only_new=[a for a in new_alerts if a.alert_id not in old_ids],
+        only_baseline=[a for a in old_alerts if a.alert_id not in new_ids],
+        per_rule=per_rule,
+    )

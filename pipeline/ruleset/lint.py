@@ -1,0 +1,272 @@
+"""Checks over a loaded rule set. Errors stop it from loading (unknown references, regexes RE2
+rejects, circular fragments); warnings are advice that `rules lint --strict` enforces (unused
+definitions, a word listed twice, the same regex written in two places, regexes too long to
+read). Every message names the file, the line and the rule, list, fragment or condition."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any
+
+import re2
+import yaml
+
+from models.rules import ConditionSpec, MatcherSpec
+from pipeline.errors import RuleError
+from pipeline.ruleset.model import RuleSet
+from pipeline.ruleset.refs import (
+    condition_list_refs,
+    contradiction_list_refs,
+    iter_matchers,
+    list_refs,
+    matcher_list_refs,
+    pattern_regexes,
+    regex_refs,
+)
+from pipeline.ruleset.yamlnodes import scalars_under
+from pipeline.text.normalize import normalize_term
+
+# A regex line longer than this, as written in the file, is hard to review: split the regex into
+# named fragments ($name), or a long list of plain alternatives over several lines of a
+# double-quoted YAML string (a line ending in a backslash continues without a space).
+MAX_REGEX_LINE = 300
+# The keys whose values are regexes over the normalized text or a listed certification.
+REGEX_KEYS = frozenset({"regex", "certification"})
+
+
+def _re2_error(pattern: str) -> str | None:
+    try:
+        re2.compile(pattern)
+    except re2.error as exc:
+        return str(exc)
+    return None
+
+
+def _owner(ruleset: RuleSet, file: str, path: tuple[Any, ...]) -> str | None:
+    """What a YAML path belongs to: a rule's id, or `fragment x` / `condition y` / `list z`."""
+    if len(path) >= 2 and path[0] == "rules" and isinstance(path[1], int):
+        for loaded in ruleset.rules:
+            if loaded.file == file and loaded.index == path[1]:
+                return loaded.spec.id
+        return f"rules[{path[1]}]"
+    if len(path) >= 2 and path[0] in ("fragments", "conditions", "lists"):
+        return f"{path[0][:-1]} {path[1]}"
+    return None
+
+
+def _regex_nodes(ruleset: RuleSet) -> Iterator[tuple[str, str | None, yaml.ScalarNode]]:
+    for file, root in ruleset.nodes.items():
+        for path, node in scalars_under(root, REGEX_KEYS):
+            if "examples" not in path:
+                yield file, _owner(ruleset, file, path), node
+
+
+def _regex_scalars(ruleset: RuleSet) -> Iterator[tuple[str, int, str | None, str]]:
+    """(file, line, owner, regex) for every regex of the rule set, where it is written."""
+    for file, owner, node in _regex_nodes(ruleset):
+        yield file, node.start_mark.line + 1, owner, str(node.value)
+
+
+def _longest_line(node: yaml.ScalarNode) -> tuple[int, int]:
+    """The length and line number of the longest line a scalar takes in its file."""
+    start, end = node.start_mark, node.end_mark
+    if start.buffer is None:
+        return len(str(node.value)), start.line + 1
+    lines = [line.strip() for line in str(start.buffer[start.index : end.index]).split("\n")]
+    longest = max(range(len(lines)), key=lambda i: len(lines[i]))
+    return len(lines[longest]), start.line + 1 + longest
+
+
+class _Problems:
+    def __init__(self, ruleset: RuleSet):
+        self.ruleset = ruleset
+        self.found: list[RuleError] = []
+
+    def at(self, kind: str, name: str, message: str) -> None:
+        where = self.ruleset.where(kind, name)
+        self.found.append(RuleError(message, file=where.file, line=where.line, rule_id=f"{kind} {name}"))
+
+    def unknown_lists(self, kind: str, name: str, refs: Iterator[str] | list[str], field: str) -> None:
+        for ref in refs:
+            if ref not in self.ruleset.lists:
+                self.at(kind, name, f"{field} references unknown list ${ref}")
+
+
+def errors(ruleset: RuleSet) -> list[RuleError]:
+    """What makes the rule set unusable."""
+    problems = _Problems(ruleset)
+    lists, fragments = ruleset.lists, ruleset.fragments
+    for name, items in lists.items():
+        problems.unknown_lists("list", name, list_refs(items), "the list")
+    for name in sorted(set(lists) & set(fragments)):
+        problems.at("fragment", name, f"${name} names both a list and a fragment: rename one")
+    for name, cond in ruleset.conditions.items():
+        problems.unknown_lists("condition", name, condition_list_refs(cond), "the condition")
+    for name, fragment in fragments.items():
+        problems.unknown_lists("fragment", name, matcher_list_refs(fragment), "the fragment")
+        _check_matcher(ruleset, fragment, lambda message, n=name: problems.at("fragment", n, message))
+        if (cycle := _fragment_cycle(ruleset, name, ())) is not None:
+            problems.at("fragment", name, f"fragments refer to each other in a circle: {' -> '.join(cycle)}")
+    for loaded in ruleset.rules:
+        spec = loaded.spec
+
+        def problem(message: str, loaded: Any = loaded) -> None:
+            problems.found.append(RuleError(message, file=loaded.file, rule_id=loaded.spec.id, line=loaded.line))
+
+        for ref in matcher_list_refs(spec.match):
+            if ref not in lists:
+                problem(f"match references unknown list ${ref}")
+        _check_matcher(ruleset, spec.match, problem)
+        for ref in contradiction_list_refs(spec):
+            if ref not in lists:
+                problem(f"contradicts references unknown list ${ref}")
+        for item in spec.unless:
+            if isinstance(item, str):
+                if item not in ruleset.conditions:
+                    problem(f"unless references unknown condition {item!r}")
+            else:
+                for ref in condition_list_refs(item):
+                    if ref not in lists:
+                        problem(f"unless references unknown list ${ref}")
+    for file, line, owner, regex in _regex_scalars(ruleset):
+        try:
+            expanded = ruleset.expand_regex(regex)
+        except RuleError as exc:
+            problems.found.append(RuleError(exc.reason, file=file, line=line, rule_id=owner))
+            continue
+        if (err := _re2_error(expanded)) is not None:
+            problems.found.append(RuleError(f"RE2 rejects {regex!r}: {err}", file=file, line=line, rule_id=owner))
+    return problems.found
+
+
+def _check_matcher(ruleset: RuleSet, spec: MatcherSpec, problem: Any) -> None:
+    for matcher in iter_matchers(spec):
+        if matcher.fragment is not None and matcher.fragment not in ruleset.fragments:
+            problem(f"match uses unknown fragment {matcher.fragment!r}")
+        for token_regex in pattern_regexes(matcher.pattern or []):
+            if (err := _re2_error(token_regex)) is not None:
+                problem(f"match.pattern: RE2 rejects REGEX {token_regex!r}: {err}")
+
+
+def _fragment_cycle(ruleset: RuleSet, name: str, seen: tuple[str, ...]) -> list[str] | None:
+    if name in seen:
+        return [*seen[seen.index(name):], name]
+    spec = ruleset.fragments.get(name)
+    if spec is None:
+        return None
+    for matcher in iter_matchers(spec):
+        if matcher.fragment is not None and (cycle := _fragment_cycle(ruleset, matcher.fragment, (*seen, name))):
+            return cycle
+    return None
+
+
+def warnings(ruleset: RuleSet) -> list[RuleError]:
+    """Advice: the rule set works, but is harder to read or tune than it should be."""
+    return [*_unused(ruleset), *_repeated_list_words(ruleset), *_regex_advice(ruleset)]
+
+
+def _used(ruleset: RuleSet) -> tuple[set[str], set[str], set[str]]:
+    lists: set[str] = set()
+    conditions: set[str] = set()
+    fragments: set[str] = set()
+
+    def matcher(spec: MatcherSpec) -> None:
+        lists.update(matcher_list_refs(spec))
+        for m in iter_matchers(spec):
+            if m.fragment is not None:
+                fragments.add(m.fragment)
+
+    def condition(cond: ConditionSpec) -> None:
+        lists.update(condition_list_refs(cond))
+
+    for items in ruleset.lists.values():
+        lists.update(list_refs(items))
+    for cond in ruleset.conditions.values():
+        condition(cond)
+    for spec in ruleset.fragments.values():
+        matcher(spec)
+    for loaded in ruleset.rules:
+        matcher(loaded.spec.match)
+        lists.update(contradiction_list_refs(loaded.spec))
+        for item in loaded.spec.unless:
+            if isinstance(item, str):
+                conditions.add(item)
+            else:
+                condition(item)
+    for _, _, _, regex in _regex_scalars(ruleset):
+        for name in regex_refs(regex):
+            (fragments if name in ruleset.fragments else lists).add(name)
+    return lists, conditions, fragments
+
+
+def _unused(ruleset: RuleSet) -> list[RuleError]:
+    """Unused definitions: often a misspelt reference, never fatal."""
+    lists, conditions, fragments = _used(ruleset)
+    found = []
+    for kind, defined, used in (("list", ruleset.lists, lists), ("condition", ruleset.conditions, conditions),
+                                ("fragment", ruleset.fragments, fragments)):  # fmt: skip
+        for name in defined:
+            if name not in used and not (kind == "list" and name == "negations"):
+                where = ruleset.where(kind, name)
+                found.append(RuleError(f"{kind} {name!r} is never referenced", file=where.file, line=where.line))
+    return found
+
+
+def _list_items(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):  # the long form, {sound: …, terms: [...]}
+        for key, value in node.value:
+            if key.value == "terms":
+                return _list_items(value)
+        return []
+    return list(node.value) if isinstance(node, yaml.SequenceNode) else []
+
+
+def _repeated_list_words(ruleset: RuleSet) -> list[RuleError]:
+    """A word listed twice in one list (after normalization: 別信 is 别信)."""
+    found = []
+    for file, root in ruleset.nodes.items():
+        lists = _child(root, "lists")
+        if not isinstance(lists, yaml.MappingNode):
+            continue
+        for key, value in lists.value:
+            first_seen: dict[str, int] = {}
+            for item in _list_items(value):
+                if not isinstance(item, yaml.ScalarNode):
+                    continue
+                word, line = normalize_term(str(item.value)), item.start_mark.line + 1
+                if word in first_seen:
+                    found.append(RuleError(f"{item.value!r} is listed twice (first on line {first_seen[word]})",
+                                           file=file, line=line, rule_id=f"list {key.value}"))  # fmt: skip
+                else:
+                    first_seen[word] = line
+    return found
+
+
+def _child(node: yaml.Node, key: str) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value in node.value:
+            if key_node.value == key:
+                child: yaml.Node = value
+                return child
+    return None
+
+
+def _regex_advice(ruleset: RuleSet) -> list[RuleError]:
+    """The same regex written in more than one place (define it once as a fragment), and regex
+    lines too long to review."""
+    places: dict[str, list[tuple[str, int, str | None]]] = defaultdict(list)
+    found = []
+    for file, owner, node in _regex_nodes(ruleset):
+        places[str(node.value)].append((file, node.start_mark.line + 1, owner))
+        length, line = _longest_line(node)
+        if length > MAX_REGEX_LINE:
+            found.append(RuleError(f"a regex line of {length} characters (over {MAX_REGEX_LINE}): split the regex "
+                                   "into named fragments ($name)", file=file, line=line, rule_id=owner))  # fmt: skip
+    for where in places.values():
+        first_file, first_line, first_owner = where[0]
+        for file, line, owner in where[1:]:
+            found.append(RuleError(f"the same regex is written at {first_file}:{first_line} ({first_owner}): "
+                                   "define it once as a fragment", file=file, line=line, rule_id=owner))  # fmt: skip
+    return found
+

@@ -1,0 +1,54 @@
+"""Line numbers from a rule file's YAML node tree, so every problem names its line."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import yaml
+
+
+def node_at(node: yaml.Node | None, loc: tuple[Any, ...]) -> yaml.Node | None:
+    """Follow a path (mapping keys and sequence indexes, as pydantic reports them) as far as it goes."""
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if key_node.value == key:
+                    node = value_node
+                    break
+            else:
+                return node
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+        else:
+            return node
+    return node
+
+
+def line_of(root: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    node = node_at(root, loc)
+    return node.start_mark.line + 1 if node is not None else None
+
+
+def scalars_under(
+    node: yaml.Node, keys: frozenset[str], path: tuple[Any, ...] = ()
+) -> Iterator[tuple[tuple[Any, ...], yaml.ScalarNode]]:
+    """Every scalar value of a mapping key in `keys`, anywhere in the tree, with its path."""
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            here = (*path, key_node.value)
+            if key_node.value in keys and isinstance(value_node, yaml.ScalarNode):
+                yield here, value_node
+            else:
+                yield from scalars_under(value_node, keys, here)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            yield from scalars_under(item, keys, (*path, i))
+
+
+def format_loc(loc: tuple[Any, ...]) -> str:
+    """rules[3].match.any[2].regex"""
+    parts: list[str] = []
+    for key in loc:
+        parts.append(f"[{key}]" if isinstance(key, int) else ("." if parts else "") + str(key))
+    return "".join(parts)

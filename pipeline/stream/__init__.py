@@ -1,0 +1,8 @@
+"""The stream worker: a Faust (faust-streaming) adapter around the judge. It decodes each Kafka
+record or dead-letters it, batches segments, hands them to `pipeline.judge.Judge` with its state
+in Faust tables, delivers the alerts and commits offsets only after delivery.
+
+Owns: the Faust app and agents, dead-letter records, the listings table, offset commits,
+security credentials for Faust. May import `pipeline.judge`, `pipeline.kafka` and below; nothing
+imports it but the command line.
+"""

@@ -1,0 +1,275 @@
+"""The stream worker: a Faust adapter around the judge that `claimwatch scan` uses.
+
+Topics (the prefix is a setting): `<prefix>transcripts` (key room_id) and `<prefix>listings` (key
+product_id) in, `<prefix>alerts` (key room_id) and `<prefix>deadletter` out. The adapter decodes
+each record or dead-letters it, batches segments, hands them to the `Judge`, delivers the alerts
+and commits. The judge's state lives in Faust tables: listings in a GlobalTable backed by its
+changelog (every worker knows every product), the split-claim window and the repeat window in
+Tables keyed by room, co-partitioned with the transcripts. The worker commits transcript offsets
+itself, and only after the alerts of their events (and the table changes made for them) are on
+the broker: Faust's own acking is switched off for that topic, because it could commit an event
+that was read but not yet delivered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Any, TypeVar, cast
+
+import faust
+from faust.streams import Stream
+from faust.types import TP, EventT, StreamT
+
+from models.events import ProductListing, TranscriptSegment
+from pipeline.detect.engine import Engine
+from pipeline.errors import EventError
+from pipeline.judge.decode import decode_event
+from pipeline.judge.judge import Judge
+from pipeline.kafka.topics import ensure_topics
+from pipeline.ruleset.load import load_ruleset
+from pipeline.settings import Settings
+from pipeline.stream.credentials import faust_credentials
+from pipeline.stream.deadletter import deadletter_record
+from pipeline.stream.listings import TableListings
+from pipeline.stream.offsets import DeliveredOffsets
+
+log = logging.getLogger("claimwatch.worker")
+Event = TypeVar("Event", TranscriptSegment, ProductListing)
+
+
+def _log_crash(task: asyncio.Future[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("judging transcripts stopped: %r; the agent restarts on its next event", task.exception())
+
+
+async def next_batch(queue: asyncio.Queue[Any], size: int, within_s: float) -> list[Any]:
+    """Wait for one item, then take what arrives within `within_s`, at most `size` items."""
+    loop = asyncio.get_running_loop()
+    items = [await queue.get()]
+    deadline = loop.time() + within_s
+    while len(items) < size:
+        try:
+            items.append(queue.get_nowait())
+        except asyncio.QueueEmpty:
+            if loop.time() >= deadline:
+                break
+            await asyncio.sleep(0.005)
+    return items
+
+
+def _where(event: EventT) -> str:
+    message = event.message
+    return f"{message.topic}[{message.partition}]@{message.offset}"
+
+
+class Worker:
+    """Builds the Faust app for one settings object; `app` is what `faust` runs."""
+
+    def __init__(self, settings: Settings, engine: Engine | None = None, partitions: dict[str, int] | None = None):
+        """`partitions`: the input topics' partition counts as found on the broker; each table
+        must have as many as the topic it is keyed like, whatever `settings.partitions` says."""
+        self.settings = settings
+        self.app = faust.App(
+            settings.consumer_group,
+            broker=[f"kafka://{server}" for server in settings.bootstrap_servers],
+            broker_credentials=faust_credentials(settings),
+            store="memory://",
+            topic_partitions=settings.partitions,
+            topic_replication_factor=settings.replication_factor,
+            value_serializer="raw",
+            key_serializer="raw",
+            web_enabled=False,
+            consumer_auto_offset_reset="earliest",
+            broker_commit_interval=1.0,
+            broker_session_timeout=settings.session_timeout_s,
+            broker_heartbeat_interval=min(3.0, settings.session_timeout_s / 3),
+            producer_acks=-1,
+            processing_guarantee="at_least_once",
+            stream_wait_empty=False,
+        )
+        counts = partitions or {}
+
+        def count(name: str) -> int:
+            return counts.get(settings.topic(name), settings.partitions)
+
+        transcript_partitions, listing_partitions = count("transcripts"), count("listings")
+        # acks=False: Faust never commits this topic; DeliveredOffsets does, after delivery.
+        self.transcripts = self.app.topic(
+            settings.topic("transcripts"), partitions=transcript_partitions, value_serializer="raw", acks=False
+        )
+        self.listings_topic = self.app.topic(
+            settings.topic("listings"), partitions=listing_partitions, value_serializer="raw"
+        )
+        self.alerts = self.app.topic(settings.topic("alerts"), partitions=count("alerts"), value_serializer="raw")
+        self.deadletter = self.app.topic(
+            settings.topic("deadletter"), partitions=count("deadletter"), value_serializer="raw"
+        )
+        as_json: faust.Schema[Any, Any] = faust.Schema(key_serializer="json", value_serializer="json")
+        listings = self.app.GlobalTable("listings", default=None, partitions=listing_partitions, schema=as_json)
+        dedup = self.app.Table("dedup", default=dict, partitions=transcript_partitions, schema=as_json)
+        context = self.app.Table("context", default=list, partitions=transcript_partitions, schema=as_json)
+        self.judge = Judge(
+            engine or Engine(load_ruleset(settings.rules_dir)),
+            settings,
+            listings=TableListings(listings),
+            context_state=context,
+            dedup_state=dedup,
+        )
+        self.counters = self.judge.counters
+        # Next offset to apply, per listings partition: lets a segment batch wait for listings
+        # already on the topic, so a listing sent before a segment is used for it.
+        self._listing_positions: dict[int, int] = {}
+        self._graced: set[str] = set()
+        self.offsets = DeliveredOffsets(self._commit)
+        self.app.agent(self.listings_topic, name="claimwatch.listings")(self._consume_listings)
+        self.app.agent(self.transcripts, name="claimwatch.transcripts")(self._consume_transcripts)
+        self.app.timer(30.0)(self._log_counters)
+
+    # --- decoding and dead letters ------------------------------------------------------------
+
+    async def _deadletter(self, event: EventT, exc: EventError) -> None:
+        """Keep the original bytes with the reason and where they came from; nothing is lost."""
+        message = event.message
+        self.counters.reject(exc)
+        log.warning("dead-lettered %s: %s", _where(event), exc.reason)
+        value = deadletter_record(
+            exc, topic=message.topic, partition=message.partition, offset=message.offset,
+            key=message.key, value=message.value, now=datetime.now(UTC),
+        )  # fmt: skip
+        await self.deadletter.send(key=message.key, value=value)
+
+    async def _decode_or_deadletter(self, event: EventT, expected: type[Event]) -> Event | None:
+        """The event, if it is valid and of the type this topic carries; else dead-letter it."""
+        where = _where(event)
+        try:
+            decoded = decode_event(event.message.value, where=where, max_text_chars=self.settings.max_text_chars)
+            if not isinstance(decoded, expected):
+                raise EventError(f"field 'type': {decoded.type!r} does not belong on this topic", where=where)
+        except EventError as exc:
+            await self._deadletter(event, exc)
+            return None
+        except Exception as exc:
+            log.exception("could not decode %s", where)
+            await self._deadletter(event, EventError(f"could not decode: {exc!r}", where=where))
+            return None
+        return decoded
+
+    # --- listings -----------------------------------------------------------------------------
+
+    async def _consume_listings(self, stream: StreamT[Any]) -> None:
+        async for event in stream.events():
+            listing = await self._decode_or_deadletter(event, ProductListing)
+            if listing is not None:
+                self.judge.listing(listing)
+            self._listing_positions[event.message.partition] = event.message.offset + 1
+
+    async def _await_listings(self) -> None:
+        """Wait (bounded) until every listings partition this worker reads is applied up to its
+        end offset on the broker, so a listing sent before a segment is known when it is judged."""
+        consumer = self.app.consumer
+        topic = self.listings_topic.get_topic_name()
+        mine = [tp for tp in consumer.assignment() if tp.topic == topic]
+        if not mine:
+            return
+        ends = await consumer.highwaters(*mine)
+        deadline = time.monotonic() + self.settings.listing_wait_s
+        while time.monotonic() < deadline:
+            if all(self._listing_position(consumer, tp) >= (end or 0) for tp, end in ends.items()):
+                return
+            await asyncio.sleep(0.005)
+        log.warning("listings still behind after %.1fs; judging the batch with what is known",
+                    self.settings.listing_wait_s)
+
+    def _listing_position(self, consumer: Any, tp: TP) -> int:
+        """Next listings offset this worker has applied. Before it applies one after a (re)start,
+        the committed offset: everything before it is already in the table, restored from its
+        changelog. (Faust keeps committed offsets only in `_committed_offset`.)"""
+        committed = getattr(consumer, "_committed_offset", {}).get(tp) or 0
+        return max(self._listing_positions.get(tp.partition, 0), committed)
+
+    async def _listing_for(self, segment: TranscriptSegment) -> ProductListing | None:
+        listing = self.judge.listing_for(segment)
+        if listing is None and segment.product_id and segment.product_id not in self._graced:
+            # A product with no listing yet: its listing may be in flight from the same producer
+            # on the other topic. Look once more after a short grace, once per product.
+            self._graced.add(segment.product_id)
+            await asyncio.sleep(self.settings.listing_grace_s)
+            await self._await_listings()
+            listing = self.judge.listing_for(segment)
+        return listing
+
+    # --- transcripts --------------------------------------------------------------------------
+
+    async def _consume_transcripts(self, agent_stream: StreamT[Any]) -> None:
+        """Reads events one by one into a bounded queue that a second task judges in batches.
+        (Faust's take/noack_take buffers can drop events that arrive while a batch is being
+        processed: their background filler may clear the guard meant to hold it back.)"""
+        # Faust hands agents its Stream class; StreamT does not declare the noack() used below.
+        stream = cast(Stream[Any], agent_stream)
+        queue: asyncio.Queue[EventT] = asyncio.Queue(maxsize=self.settings.batch_size)
+        judge = asyncio.ensure_future(self._judge_batches(stream, queue))
+        judge.add_done_callback(_log_crash)
+        try:
+            # A noack() child, so the per-event table context set while judging cannot leak
+            # into the stream being read.
+            async for event in stream.noack().events():
+                if judge.done():
+                    judge.result()  # the judge crashed: raise its error here, in the agent
+                await queue.put(event)
+        finally:
+            judge.cancel()
+            # A clean stop commits what was delivered, so a restart does not send it again.
+            await asyncio.wait_for(self.offsets.flush(), timeout=10)
+            await self._log_counters()
+
+    async def _judge_batches(self, stream: Stream[Any], queue: asyncio.Queue[EventT]) -> None:
+        while True:
+            events = await next_batch(queue, self.settings.batch_size, self.settings.batch_within_s)
+            await self._await_listings()
+            deliveries = []
+            for event in events:
+                deliveries.extend(await self._judge_segment(stream, event))
+            # At-least-once: an offset moves only after every alert of its batch, and the table
+            # changelogs written for it, are on the broker.
+            if deliveries:
+                await asyncio.gather(*deliveries)
+            await self.app.producer.flush()
+            self.offsets.delivered((event.message.tp, event.message.offset) for event in events)
+
+    async def _commit(self, offsets: Any) -> bool:
+        # Faust's own commit path skips partitions this worker no longer owns and keeps its
+        # record of committed offsets current; its public commit() only commits acked events.
+        return bool(await self.app.consumer._commit_offsets(offsets))  # type: ignore[attr-defined]  # Faust internal, see above
+
+    async def _judge_segment(self, stream: Stream[Any], event: EventT) -> list[Any]:
+        """Judge one record; returns the futures of its alerts' delivery."""
+        segment = await self._decode_or_deadletter(event, TranscriptSegment)
+        if segment is None:
+            return []
+        listing = await self._listing_for(segment)
+        try:
+            # Table writes go to the changelog partition of the current event: point it at this
+            # event, not the last one of the batch, so a room's state restores where it belongs.
+            stream._set_current_event(event)
+            alerts = self.judge.segment(segment, listing)
+        except Exception as exc:  # one bad segment must not stop the room: dead-letter it
+            log.exception("failed on %s", _where(event))
+            await self._deadletter(event, EventError(f"processing failed: {exc!r}", where=_where(event),
+                                                     kind="processing"))
+            return []
+        return [
+            await self.alerts.send(key=alert.room_id.encode(), value=alert.model_dump_json().encode())
+            for alert in alerts
+        ]
+
+    async def _log_counters(self) -> None:
+        log.info("%s", self.counters.summary())
+
+
+def run_worker(settings: Settings, loglevel: str = "info") -> None:
+    """Run one worker until SIGTERM/SIGINT (topics are created if missing)."""
+    worker = Worker(settings, partitions=ensure_topics(settings))
+    faust.Worker(worker.app, loglevel=loglevel).execute_from_commandline()

@@ -1,0 +1,181 @@
+"""Normalization that keeps a map back to the original text.
+
+Every stage works on a list of characters, each carrying the [start, end) span of the original
+text it came from, so a match in the normalized text always points at the words the host said.
+Stages, in order: NFKC (full-width to half-width), lower-case, traditional to simplified (OpenCC),
+pinyin annotations glued to characters dropped (監(jiān)管 -> 监管), and separators, spaces and
+emoji inserted inside Chinese words dropped (最|好, 祛 斑, 美🌟白).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import opencc
+
+# A character with where it came from in the original text.
+_Char = tuple[str, int, int]
+
+_PINYIN_LETTERS = "a-zāáǎàēéěèīíǐìōóǒòūúǔùüǖǘǚǜńňǹḿ"
+_PINYIN_ANNOTATION = re.compile(r"[(\[]([" + _PINYIN_LETTERS + r"]{1,6}[1-5]?)[)\]]")
+_SEPARATOR_CHARS = set(" \t\u3000|｜丨/\\·・•*-_~^+=#.'\"`…—–")
+# Clause punctuation (，,;:!? and 。) is kept: it bounds negation and context windows.
+_INVISIBLE = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\ufe0e", "\ufe0f"}
+
+
+@dataclass(frozen=True)
+class NormalizedText:
+    original: str
+    text: str
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+    # Positions in `text` where whitespace between Chinese characters was dropped. Matching reads
+    # across them (祛 斑), but a spoken pause also ends a clause for negation and context windows.
+    pauses: frozenset[int] = frozenset()
+
+    def to_original(self, start: int, end: int) -> tuple[int, int]:
+        """Map a [start, end) span of the normalized text to the original text."""
+        if start >= end:
+            point = self.starts[start] if start < len(self.starts) else len(self.original)
+            return point, point
+        return self.starts[start], self.ends[end - 1]
+
+
+def is_cjk(ch: str) -> bool:
+    code = ord(ch)
+    return 0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0x20000 <= code <= 0x2A6DF
+
+
+def _is_emoji_or_symbol(ch: str) -> bool:
+    if ch in _INVISIBLE:
+        return True
+    category = unicodedata.category(ch)
+    return category in ("So", "Sk", "Cf") or 0x1F000 <= ord(ch) <= 0x1FAFF
+
+
+def _nfkc(chars: list[_Char]) -> list[_Char]:
+    out: list[_Char] = []
+    for ch, start, end in chars:
+        for piece in unicodedata.normalize("NFKC", ch).lower():
+            out.append((piece, start, end))
+    return out
+
+
+@lru_cache(maxsize=1)
+def _converter() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def _to_simplified(chars: list[_Char]) -> list[_Char]:
+    converter = _converter()
+    joined = "".join(ch for ch, _, _ in chars)
+    converted = converter.convert(joined)
+    if len(converted) == len(joined):
+        return [(new, start, end) for new, (_, start, end) in zip(converted, chars, strict=True)]
+    # A phrase conversion changed the length; fall back to character by character so the map holds.
+    out: list[_Char] = []
+    for ch, start, end in chars:
+        for piece in converter.convert(ch):
+            out.append((piece, start, end))
+    return out
+
+
+def _strip_pinyin_annotations(chars: list[_Char]) -> list[_Char]:
+    """Drop "(jiān)" right after a Chinese character: converters that add pinyin glue it on."""
+    joined = "".join(ch for ch, _, _ in chars)
+    drop: set[int] = set()
+    for found in _PINYIN_ANNOTATION.finditer(joined):
+        if found.start() > 0 and is_cjk(joined[found.start() - 1]):
+            drop.update(range(found.start(), found.end()))
+    return [c for i, c in enumerate(chars) if i not in drop]
+
+
+def _is_separator(ch: str) -> bool:
+    return ch in _SEPARATOR_CHARS or ch.isspace() or _is_emoji_or_symbol(ch)
+
+
+def _drop_inner_separators(chars: list[_Char]) -> list[_Char]:
+    """Drop runs of separators that stand between two Chinese characters; elsewhere keep them
+    (a space between Latin words or a hyphen in GB/T 8233-2018 carries meaning)."""
+    out: list[_Char] = []
+    i = 0
+    n = len(chars)
+    while i < n:
+        ch = chars[i][0]
+        if _is_separator(ch) and out and is_cjk(out[-1][0]):
+            j = i
+            while j < n and _is_separator(chars[j][0]):
+                j += 1
+            if j < n and is_cjk(chars[j][0]):
+                i = j
+                continue
+            out.extend(c for c in chars[i:j] if not _is_emoji_or_symbol(c[0]))
+            i = j
+            continue
+        if ch not in _INVISIBLE:
+            out.append(chars[i])
+        i += 1
+    return out
+
+
+def _pauses(chars: list[_Char], original: str) -> frozenset[int]:
+    """Indices whose character follows whitespace in the original that normalization dropped."""
+    found = set()
+    for i in range(1, len(chars)):
+        gap = original[chars[i - 1][2] : chars[i][1]]
+        if gap and any(c.isspace() for c in gap):
+            found.add(i)
+    return frozenset(found)
+
+
+def normalize(text: str) -> NormalizedText:
+    chars: list[_Char] = [(ch, i, i + 1) for i, ch in enumerate(text)]
+    for stage in (_nfkc, _to_simplified, _strip_pinyin_annotations, _drop_inner_separators):
+        chars = stage(chars)
+    return _assemble(text, chars)
+
+
+def substitute(
+    normalized: NormalizedText, replacements: list[tuple[int, int, str]]
+) -> tuple[NormalizedText, list[int]]:
+    """Replace [start, end) spans of the normalized text (sorted, not overlapping) with new words;
+    each new character maps to the whole original span it replaces. Returns the new text and
+    where each new word starts in it. A space between a new word and an old character stays: it
+    was a pause, and keeps the word a token of its own."""
+    chars: list[_Char] = []
+    placed: list[int] = []
+    cursor = 0
+    for start, end, word in replacements:
+        between = normalized.text[cursor:start]
+        # Spaces between two new words were spaces inside typed pinyin (shang chang yao mai).
+        inside_pinyin = cursor > 0 and between != "" and between.strip() == ""
+        if not inside_pinyin:
+            chars.extend(_chars_of(normalized, cursor, start))
+        placed.append(len(chars))
+        chars.extend((ch, normalized.starts[start], normalized.ends[end - 1]) for ch in word)
+        cursor = end
+    chars.extend(_chars_of(normalized, cursor, len(normalized.text)))
+    return _assemble(normalized.original, chars), placed
+
+
+def _chars_of(normalized: NormalizedText, start: int, end: int) -> list[_Char]:
+    return [(normalized.text[i], normalized.starts[i], normalized.ends[i]) for i in range(start, end)]
+
+
+def _assemble(original: str, chars: list[_Char]) -> NormalizedText:
+    return NormalizedText(
+        original=original,
+        text="".join(ch for ch, _, _ in chars),
+        starts=tuple(start for _, start, _ in chars),
+        ends=tuple(end for _, _, end in chars),
+        pauses=_pauses(chars, original),
+    )
+
+
+def normalize_term(term: str) -> str:
+    """Rule terms go through the same stages, so a term written in traditional or full-width
+    characters still matches."""
+    return normalize(term).text

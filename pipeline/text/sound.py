@@ -1,0 +1,287 @@
+"""Matching terms by sound: what hosts say or type instead of a banned word.
+
+Hosts dodge word lists with pinyin (jiang tang, 降xue压), pinyin initials (zl for 治疗) and
+homophones or near-homophones (根直 for 根治, 减废 for 减肥). The terms of lists marked `sound: true` are
+also looked for by their toneless pinyin (pypinyin) over the normalized text, with the
+retroflex initials folded into the flat ones (zh/z, ch/c, sh/s), as southern accents and ASR
+blur them. What is found is read as the term (`pipeline.detect.match` restores it before tokenizing),
+so every rule sees the claim the host meant, and the alert names the variant and the term.
+
+Guards keep ordinary words that merely sound alike quiet:
+- a term needs two or more syllables (one syllable sounds like hundreds of characters);
+- a homophone written in Chinese characters must be whole tokens, must not be, or be cut out
+  of, a dictionary word (至于 is not 治愈), must keep one of a two-syllable term's characters
+  (根直 keeps 根: real evasions do, chance collisions mostly don't) and not only a function
+  word (单了 is not 淡了), must not differ from the term only by a function word (是低 is not
+  史低, 能白 is not 嫩白), and must not hold a word the rules know as it is (治肠炎 is not
+  直肠炎);
+- pinyin must be whole Latin runs, never part of a longer one (no 降糖 inside "jiangtangyao"
+  unless the run is exactly that); initials must be a whole run of 2-4 lower-case letters as
+  written (upper-case SC or GB is a code, not a dodge) that is not a common abbreviation, unit
+  or live-stream slang (kg, ml, gz for 关注…), and only one word of the rules may fit them.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from pypinyin import lazy_pinyin
+from pypinyin.constants import PINYIN_DICT
+
+from pipeline.text.normalize import NormalizedText, is_cjk
+
+_LATIN_RUN = re.compile(r"[a-zü]+(?:\s+[a-zü]+)*")
+# Latin runs that are abbreviations, units or sizes far more often than pinyin initials.
+_NOT_INITIALS = frozenset(
+    "kg mg ml cm mm km dm ok vip app diy ps pk mv tv pc id ip ui ai ar vr hd xl xxl xs sm ms bb cc "
+    "dd gg mm jj ss yy hh qq wx vx tb jd pdd sku spf pa uv led usb nfc gps wifi cpu gb mb "
+    # live-stream slang: 关注, 直播, 抖音, 粉丝, 收藏, 福利, 链接, 正品, 宝贝, 点赞, 评论, 下单…
+    "gz zb dy fs sc fl lj zp bb dz pl xd gj kf sh fh bj zs yyds xswl nb cp zf hb".split()
+)
+_MIN_SYLLABLES = 2
+_MAX_INITIALS = 4
+# Characters so common in speech that a "homophone" made by one of them is ordinary talk.
+_FUNCTION_CHARS = frozenset(
+    "的地得了着过是在有和与跟把被让给就也都还又才只很太更最能会要可以不没别这那哪个些么吗呢吧啊呀嘛哦"
+)
+
+
+def _toneless(text: str) -> str:
+    """jiàng -> jiang, lǜ -> lv: pinyin as people type it."""
+    text = text.replace("ü", "v").replace("ǖ", "v").replace("ǘ", "v").replace("ǚ", "v").replace("ǜ", "v")
+    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+
+
+@lru_cache(maxsize=1)
+def syllables() -> frozenset[str]:
+    """Every toneless syllable in pypinyin's dictionary, except the lone letters that would let
+    any word split into 'syllables' (a, e, o stay valid only as themselves)."""
+    found = {_toneless(reading) for readings in PINYIN_DICT.values() for reading in readings.split(",")}
+    return frozenset(s for s in found if s.isascii() and s.isalpha() and (len(s) > 1 or s in ("a", "e", "o")))
+
+
+def fold(syllable: str) -> str:
+    """A near-homophone key: zh/z, ch/c and sh/s are heard alike. (Folding -ng/-n or l/n too
+    made ordinary words collide: 减脂 with 降脂.)"""
+    for retroflex in ("zh", "ch", "sh"):
+        if syllable.startswith(retroflex):
+            return syllable[0] + syllable[2:]
+    return syllable
+
+
+@lru_cache(maxsize=65536)
+def char_key(ch: str) -> str | None:
+    reading = lazy_pinyin(ch)
+    return fold(reading[0]) if reading and reading[0].isascii() and reading[0].isalpha() else None
+
+
+@lru_cache(maxsize=4096)
+def split_pinyin(run: str) -> tuple[str, ...] | None:
+    """A Latin run as pinyin syllables (fewest syllables wins: xian, not xi an), or None."""
+    known = syllables()
+    best: list[tuple[str, ...] | None] = [None] * (len(run) + 1)
+    best[0] = ()
+    for end in range(1, len(run) + 1):
+        for start in range(max(0, end - 6), end):
+            prefix = best[start]
+            if prefix is not None and run[start:end] in known:
+                candidate = (*prefix, run[start:end])
+                current = best[end]
+                if current is None or len(candidate) < len(current):
+                    best[end] = candidate
+    return best[len(run)]
+
+
+def term_syllables(term: str) -> tuple[str, ...] | None:
+    """A term's reading in context (降 in 降血压 is jiang), or None if it is not all Chinese."""
+    if not term or not all(is_cjk(ch) for ch in term):
+        return None
+    return tuple(lazy_pinyin(term))
+
+
+def _initials(readings: tuple[str, ...]) -> str:
+    return "".join(r[0] for r in readings)
+
+
+@dataclass(frozen=True)
+class SoundHit:
+    term: str
+    start: int
+    end: int
+    variant: str  # the normalized text that stood for the term
+    kind: str  # "homophone", "pinyin", "mixed" or "initials"
+
+
+_Node = tuple[dict[str, "_Node"], list[str]]
+
+
+@dataclass(frozen=True)
+class _Unit:
+    key: str
+    start: int
+    end: int
+    latin: bool
+
+
+def _units(text: str) -> list[_Unit]:
+    """One unit per syllable: a Chinese character, or a pinyin syllable of a Latin run."""
+    units: list[_Unit] = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if is_cjk(ch):
+            key = char_key(ch)
+            if key is not None:
+                units.append(_Unit(key, i, i + 1, False))
+            i += 1
+            continue
+        if "a" <= ch <= "z" or ch == "ü":
+            j = i
+            while j < len(text) and ("a" <= text[j] <= "z" or text[j] == "ü"):
+                j += 1
+            run = _toneless(text[i:j])
+            parts = split_pinyin(run) if len(run) == j - i else None
+            if parts:
+                at = i
+                for part in parts:
+                    units.append(_Unit(fold(part), at, at + len(part), True))
+                    at += len(part)
+            i = j
+            continue
+        i += 1
+    return units
+
+
+class SoundIndex:
+    """The sound-matched terms of a rule set, looked up over a text's syllables."""
+
+    def __init__(self, terms: Iterable[str], is_word: Callable[[str], bool]):
+        self._is_word = is_word
+        self._by_initials: dict[str, list[str]] = defaultdict(list)
+        # A trie over folded syllables: node -> (children, terms ending here).
+        self._root: _Node = ({}, [])
+        self._terms = frozenset(terms)
+        for term in sorted(self._terms):
+            readings = term_syllables(term)
+            if readings is None or len(readings) < _MIN_SYLLABLES:
+                continue
+            node = self._root
+            for reading in readings:
+                node = node[0].setdefault(fold(reading), ({}, []))
+            node[1].append(term)
+            if len(readings) <= _MAX_INITIALS:
+                self._by_initials[_initials(readings)].append(term)
+        syllables()  # built now, at rule-set load, not on the first pinyin a host types
+
+    def __bool__(self) -> bool:
+        return bool(self._root[0])
+
+    def find_all(self, normalized: NormalizedText, tokens: Callable[[], list[tuple[int, int]]]) -> list[SoundHit]:
+        """Every guarded sound match, overlapping ones included. `tokens` is called only when a
+        homophone needs checking against the words around it."""
+        if not self._root[0]:
+            return []
+        text = normalized.text
+        found: list[SoundHit] = []
+        units = _units(text)
+        spans: list[tuple[int, int]] | None = None
+        for i in range(len(units)):
+            node, j = self._root, i
+            while j < len(units) and units[j].key in node[0]:
+                if j > i and not _one_word(text, units[j - 1], units[j]):
+                    break
+                node = node[0][units[j].key]
+                j += 1
+                for term in node[1]:
+                    part = units[i:j]
+                    start, end = part[0].start, part[-1].end
+                    if any(u.latin for u in part):
+                        hit = _pinyin_hit(text, term, start, end, part)
+                    else:
+                        if spans is None:
+                            spans = tokens()
+                        hit = self._homophone_hit(text, term, start, end, spans)
+                    if hit is not None:
+                        found.append(hit)
+        for run in _LATIN_RUN.finditer(text):
+            letters = run.group()
+            if len(letters) > _MAX_INITIALS or not letters.isalpha() or letters in _NOT_INITIALS:
+                continue
+            if _latin_neighbour(text, run.start(), run.end()):
+                continue
+            written = normalized.original[normalized.starts[run.start()] : normalized.ends[run.end() - 1]]
+            if not written.islower():
+                continue
+            fits = self._by_initials.get(letters, [])
+            if len(fits) == 1:  # two letters fit dozens of words; guess none of them
+                found.append(SoundHit(fits[0], run.start(), run.end(), letters, "initials"))
+        return found
+
+    def _homophone_hit(
+        self, text: str, term: str, start: int, end: int, tokens: list[tuple[int, int]]
+    ) -> SoundHit | None:
+        variant = text[start:end]
+        if variant == term:
+            return None  # the word itself: the term automaton finds it
+        starts, ends = {s for s, _ in tokens}, {e for _, e in tokens}
+        if start not in starts or end not in ends:
+            return None
+        if self._is_word(variant) or _cuts_a_word(start, end, tokens, text, self._is_word):
+            return None
+        if self._holds_a_term(variant):
+            return None
+        differing = [v for v, t in zip(variant, term, strict=False) if v != t]
+        shared = [v for v, t in zip(variant, term, strict=False) if v == t]
+        if len(term) == 2 and not any(ch not in _FUNCTION_CHARS for ch in shared):
+            return None
+        if all(ch in _FUNCTION_CHARS for ch in differing):
+            return None
+        return SoundHit(term, start, end, variant, "homophone")
+
+    def _holds_a_term(self, variant: str) -> bool:
+        """Words the rules know, said as they are (治 and 肠炎 in 治肠炎), are not a dodge for
+        another word that sounds like them (直肠炎)."""
+        return any(
+            variant[i:j] in self._terms
+            for i in range(len(variant))
+            for j in range(i + 2, len(variant) + 1)
+        )
+
+
+def _pinyin_hit(text: str, term: str, start: int, end: int, part: list[_Unit]) -> SoundHit | None:
+    if _latin_neighbour(text, start, end):
+        return None
+    kind = "pinyin" if all(u.latin for u in part) else "mixed"
+    return SoundHit(term, start, end, text[start:end], kind)
+
+
+def _one_word(text: str, previous: _Unit, unit: _Unit) -> bool:
+    """Syllables of one spoken word: adjacent, or pinyin syllables typed apart (jiang tang). A
+    space between pinyin and a character is a pause, not the inside of a word."""
+    gap = text[previous.end : unit.start]
+    return not gap or (not gap.strip() and previous.latin and unit.latin)
+
+
+def _latin_neighbour(text: str, start: int, end: int) -> bool:
+    """A Latin letter right before or after: the span would cut a Latin word."""
+    before = text[start - 1] if start > 0 else ""
+    after = text[end] if end < len(text) else ""
+    return (before.isascii() and before.isalpha()) or (after.isascii() and after.isalpha())
+
+
+def _cuts_a_word(
+    start: int, end: int, tokens: list[tuple[int, int]], text: str, is_word: Callable[[str], bool]
+) -> bool:
+    """The span takes characters out of a dictionary word of two or more characters."""
+    for token_start, token_end in tokens:
+        if token_end <= start or token_start >= end:
+            continue
+        crosses = token_start < start or token_end > end
+        if crosses and token_end - token_start >= 2 and is_word(text[token_start:token_end]):
+            return True
+    return False

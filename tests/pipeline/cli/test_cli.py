@@ -1,0 +1,95 @@
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from pipeline.cli import app
+
+from ..rulekit import rule, ruleset
+
+runner = CliRunner()
+
+
+def _events(tmp_path: Path, *records: object) -> Path:
+    path = tmp_path / "events.jsonl"
+    path.write_text(
+        "\n".join(r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in records) + "\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_scan_writes_alert_lines_and_flags_bad_input(tmp_path: Path) -> None:
+    ruleset(tmp_path, rule("t", "match: {terms: [最好]}"))
+    events = _events(
+        tmp_path,
+        {"type": "transcript", "event_id": "s1", "room_id": "r1", "ts": 0, "text": "这是最好的"},
+        "{oops",
+    )
+    out = tmp_path / "alerts.jsonl"
+    result = runner.invoke(app, ["scan", str(events), "-o", str(out), "--rules", str(tmp_path / "rules")])
+    assert result.exit_code == 1
+    assert "line 2: invalid JSON" in result.output
+    (alert,) = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert alert["rule_id"] == "t" and alert["evidence"]["match"] == "最好"
+
+
+def test_scan_clean_input_exits_zero(tmp_path: Path) -> None:
+    ruleset(tmp_path, rule("t", "match: {terms: [最好]}"))
+    events = _events(tmp_path, {"type": "transcript", "event_id": "s1", "room_id": "r1", "ts": 0, "text": "你好"})
+    result = runner.invoke(app, ["scan", str(events), "--rules", str(tmp_path / "rules")])
+    assert result.exit_code == 0, result.output
+    assert "0 alerts (0 repeats suppressed), 0 bad lines" in result.output
+
+
+def test_schema_prints_json_schema() -> None:
+    result = runner.invoke(app, ["schema"])
+    schemas = json.loads(result.stdout)
+    assert set(schemas) == {"TranscriptSegment", "ProductListing", "Alert"}
+    assert "evidence" in schemas["Alert"]["properties"]
+    assert runner.invoke(app, ["schema", "Nope"]).exit_code == 2
+
+
+def test_lint_reports_located_problems(tmp_path: Path) -> None:
+    ruleset(tmp_path, rule("t", "match: {terms: [a]}"))
+    (tmp_path / "rules" / "test.yaml").write_text(
+        "rules:\n" + rule("t", "match: {terms: [$missing]}") + rule("t", "match: {terms: [b]}"), encoding="utf-8"
+    )
+    result = runner.invoke(app, ["rules", "lint", str(tmp_path / "rules")])
+    assert result.exit_code == 2
+    assert "duplicate rule id" in result.output and "unknown list $missing" in result.output
+    assert "test.yaml:" in result.output
+
+
+def test_rules_test_reports_each_misbehaving_example(tmp_path: Path) -> None:
+    body = rule("t", "match: {terms: [最好]}").replace("hit: [a1, a2]", "hit: [这是最好的, 没有这个词]")
+    ruleset(tmp_path, body)
+    result = runner.invoke(app, ["rules", "test", str(tmp_path / "rules")])
+    assert result.exit_code == 1
+    assert "FAIL t should fire" in result.output and "没有这个词" in result.output
+    assert "1 failed" in result.output
+
+
+def test_explain_shows_tokens_and_the_stopping_exception(tmp_path: Path) -> None:
+    ruleset(tmp_path, rule("t", "match: {terms: [最好]}\nunless: [negated]"))
+    result = runner.invoke(app, ["rules", "explain", "我们不说最好", "--rules", str(tmp_path / "rules")])
+    assert result.exit_code == 0
+    assert "tokens" in result.output and "stopped by negated" in result.output
+    result = runner.invoke(app, ["rules", "explain", "这是最好的", "--rules", str(tmp_path / "rules")])
+    assert "FIRES" in result.output
+
+
+def test_eval_prints_scores_and_lists_mistakes(tmp_path: Path) -> None:
+    ruleset(tmp_path, rule("t", "match: {terms: [最好]}", kind="absolute-term"))
+    corpus = tmp_path / "corpus.jsonl"
+    rows = [
+        {"id": "1", "text": "最好的", "category": "food", "label": "violation", "kind": "absolute-term"},
+        {"id": "2", "text": "顶级的", "category": "food", "label": "violation", "kind": "absolute-term"},
+        {"id": "3", "text": "最好冷藏", "category": "food", "label": "clean", "kind": "absolute-term"},
+        {"id": "4", "text": "你好", "category": "food", "label": "clean", "kind": "none"},
+    ]
+    corpus.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    result = runner.invoke(app, ["eval", str(corpus), "--rules", str(tmp_path / "rules"), "--json"])
+    data = json.loads(result.stdout)
+    assert data["overall"]["precision"] == 0.5 and data["overall"]["recall"] == 0.5
+    assert data["misses"] == ["2"] and data["false_hits"] == ["3"]

@@ -1,0 +1,41 @@
+from pathlib import Path
+
+from models.events import Category
+from pipeline.judge.build_alerts import alert_id
+from pipeline.judge.judge import detect_segment
+
+from ...conftest import make_listing, make_segment
+from ..rulekit import engine, rule
+
+
+def test_evidence_points_at_the_original_words(tmp_path: Path) -> None:
+    eng = engine(tmp_path, rule("t", "match: {terms: [最好]}"))
+    text = "姐妹们這是最|好的面霜"
+    (alert,) = detect_segment(eng, make_segment(text), None)
+    assert alert.evidence.text == text
+    assert text[alert.evidence.start : alert.evidence.end] == "最|好" == alert.evidence.match
+    assert alert.evidence.normalized == "最好"
+    assert alert.legal_basis == ["test"]
+    assert alert.message == "said 最|好"
+    assert alert.ruleset_version == eng.version
+
+
+def test_alert_id_is_stable_and_distinguishes_spans(tmp_path: Path) -> None:
+    eng = engine(tmp_path, rule("t", "match: {terms: [最好]}"))
+    segment = make_segment("最好的,真的最好")
+    first = detect_segment(eng, segment, None)
+    again = detect_segment(eng, segment.model_copy(), None)
+    assert [a.alert_id for a in first] == [a.alert_id for a in again]
+    assert len({a.alert_id for a in first}) == 2
+    assert first[0].alert_id == alert_id("e1", "t", 0, 2)
+    other_event = detect_segment(eng, make_segment("最好的,真的最好", event_id="e2"), None)
+    assert {a.alert_id for a in other_event}.isdisjoint(a.alert_id for a in first)
+
+
+def test_listing_category_overrides_segment_category(tmp_path: Path) -> None:
+    eng = engine(tmp_path, rule("m", "match: {terms: [治疗]}\nexcept_categories: [drug]"))
+    segment = make_segment("可以治疗头疼", category=Category.food)
+    assert len(detect_segment(eng, segment, None)) == 1
+    assert detect_segment(eng, segment, make_listing(Category.drug)) == []
+    (alert,) = detect_segment(eng, segment, make_listing(Category.home))
+    assert alert.category == "home"

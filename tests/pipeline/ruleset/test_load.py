@@ -1,0 +1,95 @@
+from pathlib import Path
+
+import pytest
+
+from pipeline.errors import RuleSetError
+from pipeline.ruleset.load import load_ruleset
+
+from ..rulekit import rule, ruleset
+
+
+def problems(tmp_path: Path, rules: str, extra: str = "") -> list[str]:
+    with pytest.raises(RuleSetError) as caught:
+        ruleset(tmp_path, rules, extra)
+    return [str(p) for p in caught.value.problems]
+
+
+def test_valid_ruleset_loads_with_a_content_version(tmp_path: Path) -> None:
+    first = ruleset(tmp_path, rule("a-rule", "match: {terms: [最好]}"))
+    again = load_ruleset(tmp_path / "rules")
+    assert first.version == again.version and len(first.version) == 12
+    (tmp_path / "rules" / "test.yaml").write_text(
+        "rules:\n" + rule("a-rule", "match: {terms: [最佳]}"), encoding="utf-8"
+    )
+    assert load_ruleset(tmp_path / "rules").version != first.version
+
+
+def test_duplicate_ids_are_reported_with_both_places(tmp_path: Path) -> None:
+    found = problems(tmp_path, rule("same-id", "match: {terms: [a]}") + rule("same-id", "match: {terms: [b]}"))
+    assert any("duplicate rule id" in p and "[same-id]" in p and "test.yaml:" in p for p in found)
+
+
+def test_unknown_list_and_condition_references(tmp_path: Path) -> None:
+    found = problems(tmp_path, rule("refs", "match: {terms: [$nope]}\nunless: [no-such-condition]"))
+    assert any("unknown list $nope" in p and "[refs]" in p for p in found)
+    assert any("unknown condition 'no-such-condition'" in p for p in found)
+
+
+def test_regex_rejected_by_re2_is_reported(tmp_path: Path) -> None:
+    found = problems(tmp_path, rule("bad-regex", r"match: {regex: '(a)\1'}"))
+    assert any("RE2 rejects" in p and "[bad-regex]" in p for p in found)
+
+
+def test_schema_errors_name_file_line_rule_and_field(tmp_path: Path) -> None:
+    body = rule("few-examples", "match: {terms: [a]}").replace("hit: [a1, a2]", "hit: [a1]")
+    found = problems(tmp_path, body)
+    assert any(
+        p.startswith("rules/test.yaml:") and "[few-examples]" in p and "examples.hit" in p for p in found
+    ), found
+
+
+def test_rule_ids_must_be_kebab_case(tmp_path: Path) -> None:
+    found = problems(tmp_path, rule("Not_Kebab", "match: {terms: [a]}"))
+    assert any("id" in p and "pattern" in p.lower() for p in found)
+
+
+def test_matcher_needs_exactly_one_kind(tmp_path: Path) -> None:
+    found = problems(tmp_path, rule("two-kinds", "match: {terms: [a], regex: b}"))
+    assert any("exactly one of" in p for p in found)
+
+
+def test_unknown_keys_are_rejected(tmp_path: Path) -> None:
+    found = problems(tmp_path, rule("typo", "match: {terms: [a]}\nunles: [negated]"))
+    assert any("unles" in p for p in found)
+
+
+def test_lists_defined_in_two_files_are_reported(tmp_path: Path) -> None:
+    ruleset(tmp_path, rule("ok-rule", "match: {terms: [a]}"))
+    (tmp_path / "rules" / "more.yaml").write_text("lists:\n  negations: [别]\n", encoding="utf-8")
+    with pytest.raises(RuleSetError) as caught:
+        load_ruleset(tmp_path / "rules")
+    assert any("list 'negations' is already defined in" in str(p) for p in caught.value.problems)
+
+
+def test_invalid_yaml_reports_line(tmp_path: Path) -> None:
+    directory = tmp_path / "rules"
+    directory.mkdir()
+    (directory / "broken.yaml").write_text("rules:\n  - id: x\n    title: [unclosed\n", encoding="utf-8")
+    with pytest.raises(RuleSetError) as caught:
+        load_ruleset(directory)
+    assert "not valid YAML" in str(caught.value) and "broken.yaml:" in str(caught.value)
+
+
+def test_unused_lists_are_warnings_not_errors(tmp_path: Path) -> None:
+    loaded = ruleset(tmp_path, rule("a-rule", "match: {terms: [a]}"), extra="  spare_words: [x]\n")
+    assert any("spare_words" in str(w) for w in loaded.warnings)
+
+
+def test_shipped_ruleset_is_clean() -> None:
+    shipped = load_ruleset()
+    assert len(shipped.rules) >= 9
+    assert {r.spec.kind.value for r in shipped.rules} >= {
+        "absolute-term", "state-endorsement", "medical-claim", "health-food-claim", "cosmetic-efficacy",
+        "unverifiable-claim", "price-fraud", "fake-scarcity", "false-endorsement",
+    }
+    assert all(r.spec.legal_basis for r in shipped.rules)

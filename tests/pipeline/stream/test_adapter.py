@@ -1,0 +1,125 @@
+"""The worker's adapter logic without a broker: Faust's own test context drives the listings
+agent, and the pieces around the judge (dead letters, batches, commits, the listings store) are
+plain code. Delivery, restarts and parity with `scan` are tested on a real broker (test_app)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from models.events import ProductListing
+from pipeline.errors import EventError
+from pipeline.settings import Settings
+from pipeline.stream.app import Worker, next_batch
+from pipeline.stream.deadletter import deadletter_record
+from pipeline.stream.listings import TableListings
+from pipeline.stream.offsets import DeliveredOffsets
+
+from ..rulekit import engine, rule
+
+LISTING = {"type": "listing", "event_id": "l1", "product_id": "p1", "ts": 0, "category": "drug", "title": "药",
+           "price": 12}
+
+
+def test_a_dead_letter_keeps_the_bytes_the_reason_and_the_origin() -> None:
+    error = EventError("invalid JSON: x", where="t[1]@7", kind="json")
+    value = deadletter_record(error, topic="t", partition=1, offset=7, key=b"room", value=b"\xff{",
+                              now=datetime(2026, 1, 1, tzinfo=UTC))
+    record = json.loads(value)
+    assert record["reason"] == "json" and record["error"] == "invalid JSON: x"
+    assert record["source"] == {"topic": "t", "partition": 1, "offset": 7}
+    assert base64.b64decode(record["value_base64"]) == b"\xff{" and base64.b64decode(record["key_base64"]) == b"room"
+    assert json.loads(deadletter_record(error, topic="t", partition=0, offset=0, key=None, value=None,
+                                        now=datetime(2026, 1, 1, tzinfo=UTC)))["key_base64"] is None
+
+
+def test_the_listings_table_is_parsed_once_per_stored_value() -> None:
+    table: dict[str, Any] = {}
+    store = TableListings(table)
+    listing = ProductListing.model_validate(LISTING)
+    store.put("p1", [listing])
+    assert table["p1"][0]["event_id"] == "l1"  # JSON in the table, as its changelog carries it
+    first = store.versions("p1")
+    assert first == [listing] and store.versions("p1") is first
+    table["p1"] = [dict(table["p1"][0], price=10)]  # a new version arrives from the changelog
+    assert store.versions("p1")[0].price == 10 and store.versions("missing") == []
+
+
+def test_a_batch_takes_what_arrives_in_time_and_no_more_than_its_size() -> None:
+    async def run() -> tuple[list[int], list[int], list[int]]:
+        queue: asyncio.Queue[int] = asyncio.Queue()
+        for i in range(5):
+            queue.put_nowait(i)
+        capped = await next_batch(queue, size=3, within_s=0.05)
+        rest = await next_batch(queue, size=10, within_s=0.05)
+
+        async def late() -> None:
+            await asyncio.sleep(0.01)
+            queue.put_nowait(99)
+
+        queue.put_nowait(7)
+        feeder = asyncio.ensure_future(late())
+        waited = await next_batch(queue, size=10, within_s=0.2)
+        await feeder
+        return capped, rest, waited
+
+    assert asyncio.run(run()) == ([0, 1, 2], [3, 4], [7, 99])
+
+
+def test_offsets_are_committed_after_delivery_coalesced_and_flushed() -> None:
+    commits: list[dict[str, int]] = []
+
+    async def commit(offsets: Mapping[Any, int]) -> bool:
+        await asyncio.sleep(0.01)
+        commits.append(dict(offsets))
+        return offsets.get("tp-fail") is None
+
+    async def run() -> None:
+        offsets = DeliveredOffsets(commit)
+        offsets.delivered([("tp0", 4), ("tp1", 9)])
+        await asyncio.sleep(0.001)  # the commit is under way
+        offsets.delivered([("tp0", 5)])  # two more batches meanwhile: one commit for both
+        offsets.delivered([("tp0", 6), ("tp-fail", 1)])
+        await offsets.flush()
+
+    asyncio.run(run())
+    # The next offset to read, after the last one delivered; a failed commit is only logged (its
+    # events are read again and give the same alert ids).
+    assert commits == [{"tp0": 5, "tp1": 10}, {"tp0": 7, "tp-fail": 2}]
+
+
+@pytest.fixture
+def worker(tmp_path: Path) -> Worker:
+    settings = Settings(broker="127.0.0.1:9", topic_prefix="unit.")
+    built = Worker(settings, engine(tmp_path, rule("m", "match: {terms: [治疗]}\nexcept_categories: [drug]")))
+    sent: list[tuple[bytes | None, bytes]] = []
+
+    async def keep(key: bytes | None = None, value: bytes = b"", **_: object) -> None:
+        sent.append((key, value))
+
+    built.deadletter.send = keep  # type: ignore[method-assign]
+    built.dead_letters = sent  # type: ignore[attr-defined]
+    return built
+
+
+def test_the_listings_agent_feeds_the_judge_and_dead_letters_the_rest(worker: Worker) -> None:
+    async def run() -> None:
+        async with worker.app.agents["claimwatch.listings"].test_context() as agent:
+            await agent.put(json.dumps(LISTING).encode())
+            await agent.put(b"{not json")
+            await agent.put(json.dumps({"type": "transcript", "event_id": "s", "room_id": "r", "ts": 0,
+                                        "text": "x"}).encode())
+
+    asyncio.run(run())
+    (version,) = worker.judge.listings.versions("p1")
+    assert version.category.value == "drug"
+    assert worker.counters.listings == 1 and worker.counters.by_reason == {"json": 1, "schema": 1}
+    reasons = [json.loads(value)["reason"] for _, value in worker.dead_letters]  # type: ignore[attr-defined]
+    assert reasons == ["json", "schema"]

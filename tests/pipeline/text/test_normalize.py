@@ -1,0 +1,60 @@
+import pytest
+
+from pipeline.text.normalize import normalize, normalize_term
+
+
+@pytest.mark.parametrize(
+    ("original", "expected"),
+    [
+        ("最|好的面霜", "最好的面霜"),
+        ("祛 斑 美🌟白", "祛斑美白"),
+        ("監(jiān)管部門", "监管部门"),
+        ("頂級ＡＢＣ１２３", "顶级abc123"),
+        ("根\u200b治", "根治"),
+        ("最・好・用", "最好用"),
+    ],
+)
+def test_normalize_undoes_evasion(original: str, expected: str) -> None:
+    assert normalize(original).text == expected
+
+
+def test_clause_punctuation_and_latin_spaces_are_kept() -> None:
+    assert normalize("全网 最低价，买它").text == "全网最低价,买它"
+    assert normalize("GB/T 8233-2018 标准").text == "gb/t 8233-2018 标准"
+    assert normalize("hello world").text == "hello world"
+
+
+@pytest.mark.parametrize("original", ["最|好的面霜", "監(jiān)管很严", "祛 斑 美🌟白效果", "頂級ＡＢＣ", "普通的一句话"])
+def test_offsets_map_every_character_back(original: str) -> None:
+    n = normalize(original)
+    assert len(n.starts) == len(n.text) == len(n.ends)
+    for i, ch in enumerate(n.text):
+        source = original[n.starts[i] : n.ends[i]]
+        assert normalize(source).text == ch
+
+
+def test_span_maps_to_the_words_the_host_said() -> None:
+    original = "这个是最|好的，監(jiān)管部门都说好"
+    n = normalize(original)
+    start = n.text.index("最好")
+    s, e = n.to_original(start, start + 2)
+    assert original[s:e] == "最|好"
+    start = n.text.index("监管")
+    s, e = n.to_original(start, start + 2)
+    assert original[s:e] == "監(jiān)管"
+
+
+def test_pinyin_in_parentheses_not_after_chinese_is_kept() -> None:
+    assert normalize("(abc) 好").text == "(abc) 好"
+
+
+def test_terms_normalize_like_text() -> None:
+    assert normalize_term("頂級") == "顶级"
+    assert normalize_term("ＮＯ．１") == "no.1"
+
+
+def test_dropped_whitespace_is_remembered_as_a_pause() -> None:
+    n = normalize("不是遮盖的 是真美白")
+    assert n.text == "不是遮盖的是真美白"
+    assert n.pauses == frozenset({5})
+    assert normalize("祛斑美白").pauses == frozenset()

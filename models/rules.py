@@ -66,7 +66,7 @@ class MatcherSpec(_Strict):
     pattern: list[dict[str, Any]] | None = None
     all: list[MatcherSpec] | None = None
     any: list[MatcherSpec] | None = None
-    fragment: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]*$")
+    fragment: str | None = Field(default=None, pattern=FRAGMENT_NAME_PATTERN)
     within: int | None = Field(default=None, ge=0)
 
     @model_validator(mode="after")
@@ -247,7 +247,7 @@ class ListSpec(_Strict):
     """A word list in its long form, `{sound: false, terms: [...]}`, to say whether its terms are
     also heard by sound (pinyin, initials, homophones: jiang tang, zl, 根直 for 根治). Every
     word a rule matches is by default; `sound: false` takes a list's words out, `sound: true` puts
-    in words that are only context. See pipeline/sound.py."""
+    in words that are only context. See pipeline/text/sound.py."""
 
     sound: bool | None = None
     terms: list[str]

@@ -37,7 +37,7 @@ def test_a_session_is_several_rooms_over_twenty_minutes_with_listings_changing(p
 
     scanner = Scanner(engine)
     alerts = list(scanner.scan_lines(path.read_text(encoding="utf-8").splitlines()))
-    assert scanner.rejected == []
+    assert scanner.bad_lines == []
     # Mostly ordinary talk, with violations of several kinds among it.
     flagged = {a.event_id for a in alerts}
     assert 0.05 <= len(flagged) / len(segments) <= 0.3

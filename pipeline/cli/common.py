@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
@@ -16,9 +16,11 @@ from models.alerts import Alert
 from models.events import parse_time
 from pipeline.detect.engine import Engine
 from pipeline.errors import EventError, RuleSetError
-from pipeline.ops.recording_format import ReplayItem
 from pipeline.ruleset.load import RuleSet, load_ruleset
 from pipeline.settings import load_settings
+
+if TYPE_CHECKING:  # the recording reader pulls in the Kafka client: only for the commands that read files
+    from pipeline.ops.recording_format import ReplayItem
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)

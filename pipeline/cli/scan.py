@@ -42,14 +42,14 @@ def scan(
                 print_alert(out, alert)
             else:
                 sink.write(alert.model_dump_json() + "\n")
-    for problem in scanner.rejected:
+    for problem in scanner.bad_lines:
         err.print(f"[red]rejected[/red] {escape(str(problem))}")
     counted = scanner.counters
     err.print(
         f"scanned {counted.segments} segments and {counted.listings} listings: "
-        f"{counted.alerts} alerts ({counted.repeats_suppressed} repeats suppressed), {len(scanner.rejected)} bad lines"
+        f"{counted.alerts} alerts ({counted.repeats_suppressed} repeats suppressed), {len(scanner.bad_lines)} bad lines"
     )
-    if scanner.rejected:
+    if scanner.bad_lines:
         raise typer.Exit(1)
 
 

@@ -43,7 +43,11 @@ def worker(
         broker=broker, topic_prefix=topic_prefix, partitions=partitions, dedup_window_s=dedup_window, rules_dir=rules
     )
     load_rules(settings.rules_dir)  # fail fast, with located errors, on a broken rule set
-    run_worker(settings, loglevel)
+    try:
+        run_worker(settings, loglevel)
+    except ClaimwatchError as exc:  # the topics could not be created: the broker is unreachable
+        err.print(f"[red]error[/red] {escape(str(exc))}")
+        raise typer.Exit(1) from None
 
 
 def up(

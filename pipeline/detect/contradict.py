@@ -33,7 +33,7 @@ class Contradiction:
         self,
         spec: ContradictionSpec,
         resolve_terms: Callable[[list[str]], list[str]],
-        expand_regex: Callable[[str], str] = lambda regex: regex,
+        expand_regex: Callable[[str], str],
     ):
         self.spec = spec
         # word -> the canonical value it names, longest words first so 纯棉 wins over 棉.

@@ -83,8 +83,9 @@ class Finding:
         return self.suppressed_by is None
 
     def moved(self, offset: int) -> Finding:
-        """The same finding with its original span moved by `offset` characters: for a text that
-        was analysed as part of a longer one (the tail of a split claim)."""
+        """The same finding with its original span (`start`, `end`) moved by `offset` characters,
+        for a text analysed as the tail of a longer one (a split claim); `hit`, `words` and
+        `clause` stay as they were, in the normalized tail."""
         return replace(self, start=self.start + offset, end=self.end + offset)
 
 

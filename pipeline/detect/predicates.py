@@ -149,7 +149,7 @@ def compile_condition(
     name: str,
     spec: ConditionSpec,
     normalized_terms: Callable[[list[str]], frozenset[str]],
-    expand_regex: Callable[[str], str] = lambda regex: regex,
+    expand_regex: Callable[[str], str],
 ) -> Predicate:
     """Build the predicate for one `unless` item; `normalized_terms` resolves `$list` references
     in words, `expand_regex` the `$name` references in a regex."""

@@ -20,24 +20,22 @@ class Scanner:
     def __init__(self, engine: Engine, settings: Settings | None = None):
         self.settings = settings or Settings()
         self.judge = Judge(engine, self.settings)
-        self.lines = 0
-        self.rejected: list[EventError] = []
+        self.bad_lines: list[EventError] = []
 
     @property
     def counters(self) -> Counters:
         return self.judge.counters
 
     def scan_lines(self, lines: Iterable[str]) -> Iterator[Alert]:
-        """Blank lines are skipped; a bad line is kept in `rejected` and the rest goes on."""
+        """Blank lines are skipped; a bad line is kept in `bad_lines` and the rest goes on."""
         for number, line in enumerate(lines, start=1):
-            self.lines += 1
             if not line.strip():
                 continue
             try:
                 event = decode_event(line, where=f"line {number}", max_text_chars=self.settings.max_text_chars)
             except EventError as exc:
                 exc.raw = line
-                self.rejected.append(exc)
+                self.bad_lines.append(exc)
                 self.counters.reject(exc)
                 continue
             yield from self.judge.event(event)

@@ -13,7 +13,7 @@ a changelogged Faust table keyed by room; both run this code, so they agree.
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -133,14 +133,17 @@ def claims_across(
     return alerts, reaching_in
 
 
-def _earlier_claims(before: Sequence[Said]) -> list[Claim]:
-    """The earlier segments' own claims, as offsets into their joined text."""
-    claims: list[Claim] = []
+def _placed(before: Sequence[Said]) -> Iterator[tuple[Said, int]]:
+    """Each earlier segment with where it starts in their text joined by spaces."""
     at = 0
     for said in before:
-        claims.extend((rule_id, start + at, end + at) for rule_id, start, end in said.claims)
+        yield said, at
         at += len(said.text) + 1
-    return claims
+
+
+def _earlier_claims(before: Sequence[Said]) -> list[Claim]:
+    """The earlier segments' own claims, as offsets into their joined text."""
+    return [(rule_id, start + at, end + at) for said, at in _placed(before) for rule_id, start, end in said.claims]
 
 
 def _tail_start(text: str) -> int:
@@ -155,12 +158,7 @@ def _tail_start(text: str) -> int:
 
 def _touched(before: Sequence[Said], start: int) -> list[str]:
     """The earlier segments a claim starting at `start` of the joined text reaches into."""
-    touched, at = [], 0
-    for said in before:
-        if start < at + len(said.text):
-            touched.append(said.event_id)
-        at += len(said.text) + 1
-    return touched
+    return [said.event_id for said, at in _placed(before) if start < at + len(said.text)]
 
 
 def _ms(segment: TranscriptSegment) -> int:

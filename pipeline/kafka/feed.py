@@ -70,3 +70,31 @@ def read_topic(bootstrap: str, topic: str, *, idle_s: float = 5.0, until: int | 
                 return
     finally:
         consumer.close()
+
+
+def read_to_end(bootstrap: str, topic: str, *, timeout_s: float = 60.0) -> list[Any]:
+    """Every record a topic holds now: read from the beginning until each partition reaches the
+    end offset it had when the call began, however slowly the broker answers (no idle cut-off)."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
+    records: list[Any] = []
+    try:
+        deadline = time.monotonic() + timeout_s
+        partitions = None
+        while not partitions and time.monotonic() < deadline:
+            partitions = consumer.partitions_for_topic(topic)
+            if not partitions:
+                time.sleep(0.2)
+        if not partitions:
+            return records
+        assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
+        consumer.assign(assigned)
+        consumer.seek_to_beginning()
+        ends = consumer.end_offsets(assigned)
+        while any(consumer.position(tp) < end for tp, end in ends.items()):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{topic} not read to its end in {timeout_s:.0f}s")
+            for batch in consumer.poll(timeout_ms=500).values():
+                records.extend(batch)
+    finally:
+        consumer.close()
+    return records

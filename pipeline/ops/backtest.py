@@ -74,7 +74,7 @@ def backtest(lines: list[str], new: Engine, baseline: Engine, settings: Settings
     return BacktestReport(
         segments=scanner.counters.segments,
         listings=scanner.counters.listings,
-        rejected=scanner.rejected,
+        rejected=scanner.bad_lines,
         baseline_alerts=len(old_alerts),
         new_alerts=len(new_alerts),
         only_new=[a for a in new_alerts if a.alert_id not in old_ids],

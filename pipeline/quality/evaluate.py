@@ -114,8 +114,13 @@ class Report:
 
 
 def load_corpus(path: Path) -> list[CorpusItem]:
+    """Every item of a labelled corpus; EventError names the line (or the file) that is wrong."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EventError(f"cannot read the corpus: {exc}", where=str(path)) from None
     items = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:

@@ -24,7 +24,7 @@ from pipeline.ruleset.refs import (
     pattern_regexes,
     regex_refs,
 )
-from pipeline.ruleset.yamlnodes import scalars_under
+from pipeline.ruleset.yamlnodes import child, scalars_under
 from pipeline.text.normalize import normalize_term
 
 # A regex line longer than this, as written in the file, is hard to review: split the regex into
@@ -69,11 +69,14 @@ def _regex_scalars(ruleset: RuleSet) -> Iterator[tuple[str, int, str | None, str
 
 
 def _longest_line(node: yaml.ScalarNode) -> tuple[int, int]:
-    """The length and line number of the longest line a scalar takes in its file."""
+    """The length and number of the longest line of the file that a scalar is written on."""
     start, end = node.start_mark, node.end_mark
     if start.buffer is None:
         return len(str(node.value)), start.line + 1
-    lines = [line.strip() for line in str(start.buffer[start.index : end.index]).split("\n")]
+    text = str(start.buffer).rstrip("\0")
+    first = text.rfind("\n", 0, start.index) + 1
+    last = text.find("\n", end.index)
+    lines = [line.rstrip() for line in text[first : last if last != -1 else len(text)].split("\n")]
     longest = max(range(len(lines)), key=lambda i: len(lines[i]))
     return len(lines[longest]), start.line + 1 + longest
 
@@ -226,7 +229,7 @@ def _repeated_list_words(ruleset: RuleSet) -> list[RuleError]:
     """A word listed twice in one list (after normalization: 別信 is 别信)."""
     found = []
     for file, root in ruleset.nodes.items():
-        lists = _child(root, "lists")
+        lists = child(root, "lists")
         if not isinstance(lists, yaml.MappingNode):
             continue
         for key, value in lists.value:
@@ -241,15 +244,6 @@ def _repeated_list_words(ruleset: RuleSet) -> list[RuleError]:
                 else:
                     first_seen[word] = line
     return found
-
-
-def _child(node: yaml.Node, key: str) -> yaml.Node | None:
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value in node.value:
-            if key_node.value == key:
-                child: yaml.Node = value
-                return child
-    return None
 
 
 def _regex_advice(ruleset: RuleSet) -> list[RuleError]:

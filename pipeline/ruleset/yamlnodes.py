@@ -8,20 +8,27 @@ from typing import Any
 import yaml
 
 
+def child(node: yaml.Node | None, key: Any) -> yaml.Node | None:
+    """A mapping's value for `key`, or a sequence's item at index `key`; None if there is none."""
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if key_node.value == key:
+                found: yaml.Node = value_node
+                return found
+    elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
+        item: yaml.Node = node.value[key]
+        return item
+    return None
+
+
 def node_at(node: yaml.Node | None, loc: tuple[Any, ...]) -> yaml.Node | None:
-    """Follow a path (mapping keys and sequence indexes, as pydantic reports them) as far as it goes."""
+    """Follow a path (mapping keys and sequence indexes, as pydantic reports them) as far as it
+    goes: the deepest node found, for the nearest line to an error."""
     for key in loc:
-        if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
-                if key_node.value == key:
-                    node = value_node
-                    break
-            else:
-                return node
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
-            node = node.value[key]
-        else:
+        found = child(node, key)
+        if found is None:
             return node
+        node = found
     return node
 
 

@@ -153,7 +153,7 @@ class Worker:
             return None
         except Exception as exc:
             log.exception("could not decode %s", where)
-            await self._deadletter(event, EventError(f"could not decode: {exc!r}", where=where))
+            await self._deadletter(event, EventError(f"could not decode: {exc!r}", where=where, kind="processing"))
             return None
         return decoded
 

@@ -4,7 +4,7 @@ Hosts dodge word lists with pinyin (jiang tang, 降xue压), pinyin initials (zl 
 homophones or near-homophones (根直 for 根治, 减废 for 减肥). The terms of lists marked `sound: true` are
 also looked for by their toneless pinyin (pypinyin) over the normalized text, with the
 retroflex initials folded into the flat ones (zh/z, ch/c, sh/s), as southern accents and ASR
-blur them. What is found is read as the term (`pipeline.detect.match` restores it before tokenizing),
+blur them. What is found is read as the term (`pipeline.detect.analysis` restores it before tokenizing),
 so every rule sees the claim the host meant, and the alert names the variant and the term.
 
 Guards keep ordinary words that merely sound alike quiet:

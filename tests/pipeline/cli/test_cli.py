@@ -93,3 +93,8 @@ def test_eval_prints_scores_and_lists_mistakes(tmp_path: Path) -> None:
     data = json.loads(result.stdout)
     assert data["overall"]["precision"] == 0.5 and data["overall"]["recall"] == 0.5
     assert data["misses"] == ["2"] and data["false_hits"] == ["3"]
+
+
+def test_eval_of_a_corpus_that_cannot_be_read_is_a_one_line_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["eval", str(tmp_path / "missing.jsonl")])
+    assert result.exit_code == 2 and "cannot read the corpus" in result.output

@@ -43,7 +43,7 @@ def test_bad_lines_are_reported_and_the_rest_is_processed(tmp_path: Path) -> Non
         {"event_id": "z", "text": "最好"},
     )))
     assert [a.event_id for a in alerts] == ["ok"]
-    reasons = [str(e) for e in scanner.rejected]
+    reasons = [str(e) for e in scanner.bad_lines]
     assert reasons[0].startswith("line 1: invalid JSON")
     assert reasons[1].startswith("line 2: field 'ts'")
     assert reasons[2].startswith("line 3:") and "type" in reasons[2]
@@ -55,13 +55,13 @@ def test_bad_lines_are_reported_and_the_rest_is_processed(tmp_path: Path) -> Non
 def test_unknown_fields_are_kept_not_fatal(tmp_path: Path) -> None:
     scanner = Scanner(engine(tmp_path, rule("t", "match: {terms: [最好]}")))
     alerts = list(scanner.scan_lines(lines(segment("s1", "最好的", confidence=0.93, speaker="host"))))
-    assert len(alerts) == 1 and not scanner.rejected
+    assert len(alerts) == 1 and not scanner.bad_lines
 
 
 def test_oversized_text_is_rejected(tmp_path: Path) -> None:
     scanner = Scanner(engine(tmp_path, rule("t", "match: {terms: [最好]}")))
     list(scanner.scan_lines(lines(segment("big", "好" * 6000))))
-    assert "over the limit" in str(scanner.rejected[0])
+    assert "over the limit" in str(scanner.bad_lines[0])
 
 
 def test_a_repeated_claim_in_a_room_alerts_once_per_window(tmp_path: Path) -> None:

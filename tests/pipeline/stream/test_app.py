@@ -12,7 +12,7 @@ import pytest
 
 from pipeline.detect.engine import Engine
 from pipeline.judge.scan import Scanner
-from pipeline.kafka.feed import send_events
+from pipeline.kafka.feed import read_to_end, send_events
 
 from ...conftest import DATA
 from ..streamkit import ROOT, WorkerProcess, read_json, unique_prefix
@@ -66,11 +66,14 @@ def scan_alerts(engine: Engine, lines: list[str]) -> list[dict]:
 
 
 def read_until(bootstrap: str, topic: str, ids: set[str], timeout_s: float) -> list[dict]:
+    """The topic's alerts once every id expected is among them, or what it holds at the deadline.
+    Each look reads the whole topic to its end, so a slow broker never cuts a read short."""
     deadline = time.monotonic() + timeout_s
     while True:
-        got = read_json(bootstrap, topic, idle_s=5)
+        got = [json.loads(m.value) for m in read_to_end(bootstrap, topic)]
         if ids <= {a["alert_id"] for a in got} or time.monotonic() > deadline:
             return got
+        time.sleep(2)
 
 
 def by_id(alerts: list[dict]) -> dict[str, dict]:
@@ -141,7 +144,8 @@ def test_worker_killed_mid_stream_loses_no_alert(
         # new worker get the partitions, so wait for the alerts rather than for a quiet topic.
         got = read_until(kafka_bootstrap, f"{prefix}alerts", set(by_id(expected)), timeout_s=240)
     # At least once: every alert arrives, perhaps twice, always with the same id and content.
-    assert by_id(got).keys() == by_id(expected).keys()
+    missing = [(a["event_id"], a["rule_id"]) for i, a in by_id(expected).items() if i not in by_id(got)]
+    assert by_id(got).keys() == by_id(expected).keys(), f"missing {missing}; worker logs in {tmp_path}"
     for alert in got:
         assert alert == by_id(expected)[alert["alert_id"]]
 

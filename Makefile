@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-fast lint check-code eval bench bench-stream clean
+.PHONY: setup demo test test-fast lint check-code eval alert-ids bench bench-stream clean
 
 setup: $(STAMP)
 
@@ -43,6 +43,11 @@ lint: setup check-code
 
 eval: setup
 	$(BIN)/claimwatch eval tests/data/dev_corpus.jsonl
+
+# Rewrite tests/data/alert_ids/ after a change meant to change alerts (a rule change), then review
+# the diff: the test suite holds every other change to the alerts they list.
+alert-ids: setup
+	$(BIN)/python -m pipeline.quality.snapshot
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -1,8 +1,9 @@
 """One pass of analysis per text: everything the rule matchers read.
 
 An `Analysis` holds the normalized text (with its map to the original), what was heard by sound
-and restored, the jieba tokens (in a spaCy Doc), every occurrence of every term the rule set knows
-(one Aho-Corasick pass) and every token-pattern match (one spaCy Matcher pass). Rule matchers
+and restored, every occurrence of every literal the rule set needs (its terms and the atoms of its
+regexes and patterns: one Aho-Corasick pass), and, when a matcher first asks, the jieba tokens (in
+a spaCy Doc) and every token-pattern match (one spaCy Matcher pass). Rule matchers
 (`pipeline.detect.matchers`) are cheap lookups over it.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import ahocorasick
@@ -43,24 +45,44 @@ class Hit:
 
 @dataclass
 class Analysis:
+    """What the matchers read. Tokens, the spaCy Doc and token-pattern matches are made on first
+    use: a text in which no rule finds a candidate is never tokenized."""
+
     normalized: NormalizedText
-    doc: Doc
-    tokens: list[Token]
     occurrences: dict[str, list[tuple[int, int]]]
-    pattern_hits: dict[str, list[tuple[int, int]]]
+    tokenizer: ChineseTokenizer = field(repr=False)
+    patterns: PatternIndex = field(repr=False)
     # Words heard as a sound-matched term (根直 as 根治), with their spans in `text`, which
     # already reads the term: every rule sees the claim the host meant.
     restorations: list[SoundHit] = field(default_factory=list)
-    token_starts: frozenset[int] = field(init=False)
-    token_ends: frozenset[int] = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.token_starts = frozenset(t.start for t in self.tokens)
-        self.token_ends = frozenset(t.end for t in self.tokens)
+    # Tokens already made while restoring sounds, by text: the final text is not tokenized twice.
+    made: dict[str, list[Token]] = field(default_factory=dict, repr=False)
 
     @property
     def text(self) -> str:
         return self.normalized.text
+
+    @cached_property
+    def doc(self) -> Doc:
+        """The spaCy Doc, made only for token patterns (`tokens` needs none)."""
+        return self.tokenizer.doc(self.text)
+
+    @cached_property
+    def tokens(self) -> list[Token]:
+        made = self.made.get(self.text)
+        return made if made is not None else self.tokenizer.words(self.text)
+
+    @cached_property
+    def token_starts(self) -> frozenset[int]:
+        return frozenset(t.start for t in self.tokens)
+
+    @cached_property
+    def token_ends(self) -> frozenset[int]:
+        return frozenset(t.end for t in self.tokens)
+
+    @cached_property
+    def pattern_hits(self) -> dict[str, list[tuple[int, int]]]:
+        return self.patterns.find_all(self.doc)
 
     def evasion_in(self, start: int, end: int) -> SoundHit | None:
         """The first restored word inside a matched span, if the claim was said by sound."""
@@ -127,36 +149,28 @@ def analyze(
     text: str, tokenizer: ChineseTokenizer, terms: TermIndex, patterns: PatternIndex, sounds: SoundIndex | None = None
 ) -> Analysis:
     normalized = normalize(text)
-    docs: dict[str, Doc] = {}
+    made: dict[str, list[Token]] = {}
 
-    def doc_of(words: str) -> Doc:
+    def words_of(words: str) -> list[Token]:
         # Sound guards may tokenize the text first; the same text is not tokenized twice.
-        if words not in docs:
-            docs[words] = tokenizer.doc(words)
-        return docs[words]
+        if words not in made:
+            made[words] = tokenizer.words(words)
+        return made[words]
 
     restorations: list[SoundHit] = []
     if sounds:
-        normalized, restorations = _restore_by_sound(normalized, doc_of, sounds)
-    doc = doc_of(normalized.text)
-    return Analysis(
-        normalized=normalized,
-        doc=doc,
-        tokens=ChineseTokenizer.tokens(doc),
-        occurrences=terms.find_all(normalized.text),
-        pattern_hits=patterns.find_all(doc),
-        restorations=restorations,
-    )
+        normalized, restorations = _restore_by_sound(normalized, words_of, sounds)
+    return Analysis(normalized, terms.find_all(normalized.text), tokenizer, patterns, restorations, made)
 
 
 def _restore_by_sound(
-    normalized: NormalizedText, doc_of: Callable[[str], Doc], sounds: SoundIndex
+    normalized: NormalizedText, words_of: Callable[[str], list[Token]], sounds: SoundIndex
 ) -> tuple[NormalizedText, list[SoundHit]]:
     """Replace what sounds like a sound-matched term with the term (longest first, no overlaps),
     keeping the map to the original words; return the restored spans in the new text."""
 
     def token_spans() -> list[tuple[int, int]]:
-        return [(t.start, t.end) for t in ChineseTokenizer.tokens(doc_of(normalized.text))]
+        return [(t.start, t.end) for t in words_of(normalized.text)]
 
     found = sounds.find_all(normalized, token_spans)
     chosen: list[SoundHit] = []

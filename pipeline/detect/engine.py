@@ -112,6 +112,11 @@ def _inline_name(spec: ConditionSpec, index: int) -> str:
     return f"{kind}#{index}"
 
 
+def _may_cross(rule: CompiledRule, analysis: Analysis, before: int, after: int) -> bool:
+    starts, ends = analysis.normalized.starts, analysis.normalized.ends
+    return rule.matcher.may_span(analysis, lambda s: starts[s] < before, lambda e: ends[e - 1] > after)
+
+
 def _without_overlaps(findings: list[Finding]) -> list[Finding]:
     """Within one rule keep the longest of overlapping hits, so one claim gives one alert."""
     kept: list[Finding] = []
@@ -144,7 +149,16 @@ class Engine:
             )
             self.rules.append(CompiledRule(loaded, matcher, predicates, contradiction))
         self.tokenizer = ChineseTokenizer(compiler.terms)
-        self.terms = TermIndex(compiler.terms | compiler.context_terms)
+        self.terms = TermIndex(compiler.terms | compiler.context_terms | compiler.atoms)
+        # The prefilter: a rule is judged only when one of its trigger literals occurs.
+        self._always: list[int] = []
+        self._by_literal: dict[str, list[int]] = {}
+        for index, rule in enumerate(self.rules):
+            literals = rule.matcher.triggers()
+            if literals is None:
+                self._always.append(index)
+            for literal in literals or ():
+                self._by_literal.setdefault(literal, []).append(index)
         self.patterns = PatternIndex(self.tokenizer)
         for key, pattern in compiler.patterns:
             self.patterns.add(key, pattern)
@@ -190,10 +204,27 @@ class Engine:
         stopped_by = "listing-agrees" if not verdict.unknown else "listing-unknown"
         return Finding.of(rule, hit, analysis, suppressed_by=stopped_by, reason=verdict.reason)
 
-    def detect(self, analysis: Analysis, facts: ProductFacts) -> list[Finding]:
-        """The findings that fire, one per claim and rule, in rule order then text order."""
+    def candidates(self, analysis: Analysis) -> list[CompiledRule]:
+        """The rules whose trigger literals occur in the text, in rule order: no other rule can hit."""
+        chosen = set(self._always)
+        for found in analysis.occurrences:
+            chosen.update(self._by_literal.get(found, ()))
+        return [self.rules[i] for i in sorted(chosen)]
+
+    def detect(
+        self, analysis: Analysis, facts: ProductFacts, across: tuple[int, int] | None = None
+    ) -> list[Finding]:
+        """The findings that fire, one per claim and rule, in rule order then text order.
+
+        With `across` (two offsets into the original text), only the rules that may have a hit
+        starting before the first and ending after the second are judged: the split-claim window
+        wants no others, and the rest are not even tokenized. A rule judged is judged whole, so
+        its findings are the ones it would give without `across`."""
+        rules = self.candidates(analysis)
+        if across is not None:
+            rules = [rule for rule in rules if _may_cross(rule, analysis, *across)]
         fired: list[Finding] = []
-        for rule in self.rules:
+        for rule in rules:
             if rule.applies_to(facts):
                 fired.extend(_without_overlaps([f for f in self._judge(rule, analysis, facts) if f.fired]))
         return fired

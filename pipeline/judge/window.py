@@ -105,7 +105,7 @@ def claims_across(
     analysis = engine.analyze(joined[skip:])
     crossing = [
         finding
-        for finding in (f.moved(skip) for f in engine.detect(analysis, facts))
+        for finding in (f.moved(skip) for f in engine.detect(analysis, facts, (boundary - 1 - skip, boundary - skip)))
         if finding.start < boundary - 1 and finding.end > boundary
     ]
     reaching_in = [(f.rule.spec.id, max(0, f.start - boundary), f.end - boundary) for f in crossing]

@@ -46,18 +46,32 @@ def _log_crash(task: asyncio.Future[None]) -> None:
 
 
 async def next_batch(queue: asyncio.Queue[Any], size: int, within_s: float) -> list[Any]:
-    """Wait for one item, then take what arrives within `within_s`, at most `size` items."""
+    """Wait for one item, then take what is already queued, at most `size` items. An event that
+    finds the worker idle is judged at once; only while events keep arriving (under load) does the
+    batch wait for more, a few milliseconds at a time and `within_s` at most, so that a busy
+    worker delivers and commits once for many events."""
     loop = asyncio.get_running_loop()
     items = [await queue.get()]
+    _drain(queue, items, size)
     deadline = loop.time() + within_s
+    while 1 < len(items) < size and loop.time() < deadline:
+        before = len(items)
+        await asyncio.sleep(_POLL_S)
+        _drain(queue, items, size)
+        if len(items) == before:
+            break  # the burst is over
+    return items
+
+
+_POLL_S = 0.005
+
+
+def _drain(queue: asyncio.Queue[Any], items: list[Any], size: int) -> None:
     while len(items) < size:
         try:
             items.append(queue.get_nowait())
         except asyncio.QueueEmpty:
-            if loop.time() >= deadline:
-                break
-            await asyncio.sleep(0.005)
-    return items
+            return
 
 
 def _where(event: EventT) -> str:

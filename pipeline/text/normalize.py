@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -132,10 +133,89 @@ def _pauses(chars: list[_Char], original: str) -> frozenset[int]:
 
 
 def normalize(text: str) -> NormalizedText:
+    fast = _normalize_in_place(text)
+    if fast is not None:
+        return fast
+    return normalize_by_character(text)
+
+
+def normalize_by_character(text: str) -> NormalizedText:
+    """Every stage character by character: the reference `normalize` takes a shortcut from."""
     chars: list[_Char] = [(ch, i, i + 1) for i, ch in enumerate(text)]
     for stage in (_nfkc, _to_simplified, _strip_pinyin_annotations, _drop_inner_separators):
         chars = stage(chars)
     return _assemble(text, chars)
+
+
+class _CharTable(dict[int, str]):
+    """A `str.translate` table filled on first sight of each character, so the per-character
+    stages run at C speed on text already seen. Bounded: hostile text cannot grow it forever."""
+
+    def __init__(self, convert: Callable[[str], str]):
+        super().__init__()
+        self._convert = convert
+
+    def __missing__(self, code: int) -> str:
+        if len(self) > _TABLE_LIMIT:
+            self.clear()
+        converted = self._convert(chr(code))
+        self[code] = converted
+        return converted
+
+
+_TABLE_LIMIT = 65536
+# What `_MARKS` makes of a character: a separator, one only the character stages can place, or
+# any other.
+_SEPARATOR_MARK, _DROPPED_MARK = "\x01", "\x02"
+
+
+def _mark(ch: str) -> str:
+    # 丨 is a Chinese character and a separator at once: the character stages decide it.
+    if ch in _INVISIBLE or _is_emoji_or_symbol(ch) or (is_cjk(ch) and _is_separator(ch)):
+        return _DROPPED_MARK
+    return _SEPARATOR_MARK if _is_separator(ch) else "\x00"
+
+
+_PER_CHAR_NFKC = _CharTable(lambda ch: unicodedata.normalize("NFKC", ch).lower())
+_MARKS = _CharTable(_mark)
+_SEPARATOR_RUN = re.compile(_SEPARATOR_MARK + "+")
+
+
+def _normalize_in_place(text: str) -> NormalizedText | None:
+    """The stages above for the common text in which no character changes length and nothing is
+    dropped but separator runs (no emoji, no invisible characters, no pinyin annotation): each
+    stage then is a string operation, and the map to the original only skips the dropped runs.
+    None when the text needs the character-by-character stages. (tests/pipeline/text holds the
+    two paths to the same results.)"""
+    folded = text.translate(_PER_CHAR_NFKC)
+    if len(folded) != len(text):
+        return None
+    simplified = _converter().convert(folded)
+    if len(simplified) != len(folded) or "(" in simplified or "[" in simplified:
+        return None
+    marks = simplified.translate(_MARKS)
+    if _DROPPED_MARK in marks:
+        return None
+    if _SEPARATOR_MARK not in marks:
+        return NormalizedText(text, simplified, tuple(range(len(text))), tuple(range(1, len(text) + 1)))
+    kept: list[int] = []
+    pauses: set[int] = set()
+    cursor = 0
+    for run in _SEPARATOR_RUN.finditer(marks):
+        start, end = run.span()
+        if start > 0 and end < len(simplified) and is_cjk(simplified[start - 1]) and is_cjk(simplified[end]):
+            kept.extend(range(cursor, start))
+            cursor = end
+            if any(ch.isspace() for ch in text[start:end]):
+                pauses.add(len(kept))
+    kept.extend(range(cursor, len(simplified)))
+    return NormalizedText(
+        text,
+        "".join(simplified[i] for i in kept),
+        tuple(kept),
+        tuple(i + 1 for i in kept),
+        frozenset(pauses),
+    )
 
 
 def substitute(

@@ -29,7 +29,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
+import ahocorasick
 from pypinyin import lazy_pinyin
 from pypinyin.constants import PINYIN_DICT
 
@@ -44,6 +46,8 @@ _NOT_INITIALS = frozenset(
     "gz zb dy fs sc fl lj zp bb dz pl xd gj kf sh fh bj zs yyds xswl nb cp zf hb".split()
 )
 _MIN_SYLLABLES = 2
+# Sound-alike pairs whose verdict is remembered; past this the memory starts over.
+_PAIRS_KEPT = 100_000
 _MAX_INITIALS = 4
 # Characters so common in speech that a "homophone" made by one of them is ordinary talk.
 _FUNCTION_CHARS = frozenset(
@@ -120,8 +124,7 @@ class SoundHit:
 _Node = tuple[dict[str, "_Node"], list[str]]
 
 
-@dataclass(frozen=True)
-class _Unit:
+class _Unit(NamedTuple):
     key: str
     start: int
     end: int
@@ -157,6 +160,40 @@ def _units(text: str) -> list[_Unit]:
     return units
 
 
+_HAS_LATIN = re.compile("[a-zü]")
+# Folded syllables as single characters (private use area), so a text's syllables are a string.
+_SYLLABLE_BASE = 0xE000
+_syllable_codes: dict[str, str] = {}
+_NOT_A_SYLLABLE = "\x00"
+
+
+def _code(syllable: str) -> str:
+    code = _syllable_codes.get(syllable)
+    if code is None:
+        code = _syllable_codes[syllable] = chr(_SYLLABLE_BASE + len(_syllable_codes))
+    return code
+
+
+def _spelled(folded: Iterable[str]) -> str:
+    return "".join(_code(syllable) for syllable in folded)
+
+
+class _SyllableTable(dict[int, str]):
+    """`str.translate` table: a Chinese character to its syllable's code, anything else to a
+    character no key contains (it ends a run, as a gap between units does)."""
+
+    def __missing__(self, code: int) -> str:
+        if len(self) > 200_000:
+            self.clear()
+        ch = chr(code)
+        key = char_key(ch) if is_cjk(ch) else None
+        value = self[code] = _code(key) if key is not None else _NOT_A_SYLLABLE
+        return value
+
+
+_SYLLABLE_CODES = _SyllableTable()
+
+
 class SoundIndex:
     """The sound-matched terms of a rule set, looked up over a text's syllables."""
 
@@ -166,6 +203,8 @@ class SoundIndex:
         # A trie over folded syllables: node -> (children, terms ending here).
         self._root: _Node = ({}, [])
         self._terms = frozenset(terms)
+        self._pairs: dict[tuple[str, str], bool] = {}
+        by_sound: dict[str, list[str]] = {}
         for term in sorted(self._terms):
             readings = term_syllables(term)
             if readings is None or len(readings) < _MIN_SYLLABLES:
@@ -176,7 +215,16 @@ class SoundIndex:
             node[1].append(term)
             if len(readings) <= _MAX_INITIALS:
                 self._by_initials[_initials(readings)].append(term)
+            by_sound.setdefault(_spelled(fold(r) for r in readings), []).append(term)
         syllables()  # built now, at rule-set load, not on the first pinyin a host types
+        # The same terms by sound in one Aho-Corasick automaton over syllable codes: a text
+        # without Latin letters is read in one pass (`_find_in_characters`).
+        self._automaton: ahocorasick.Automaton | None = None
+        if by_sound:
+            self._automaton = ahocorasick.Automaton()
+            for key, heard in by_sound.items():
+                self._automaton.add_word(key, (len(key), tuple(heard)))
+            self._automaton.make_automaton()
 
     def __bool__(self) -> bool:
         return bool(self._root[0])
@@ -187,9 +235,41 @@ class SoundIndex:
         if not self._root[0]:
             return []
         text = normalized.text
+        spans: list[tuple[int, int]] = []
+
+        def token_spans() -> list[tuple[int, int]]:
+            if not spans:
+                spans.extend(tokens())
+            return spans
+
+        if _HAS_LATIN.search(text) is None:
+            return self._find_in_characters(text, token_spans)
+        return self._find_by_units(normalized, token_spans)
+
+    def _find_in_characters(
+        self, text: str, token_spans: Callable[[], list[tuple[int, int]]]
+    ) -> list[SoundHit]:
+        """Homophones in a text of Chinese characters (no pinyin to read): each character becomes
+        the code of its folded syllable, and one automaton pass finds every run of characters that
+        sounds like a term; the same matches as walking the syllable trie."""
+        if self._automaton is None:
+            return []
+        found: list[SoundHit] = []
+        for last, (length, heard) in self._automaton.iter(text.translate(_SYLLABLE_CODES)):
+            start, end = last + 1 - length, last + 1
+            for term in heard:
+                hit = self._homophone_hit(text, term, start, end, token_spans)
+                if hit is not None:
+                    found.append(hit)
+        return found
+
+    def _find_by_units(
+        self, normalized: NormalizedText, token_spans: Callable[[], list[tuple[int, int]]]
+    ) -> list[SoundHit]:
+        """Homophones, pinyin and initials, syllable by syllable: a Latin run may be pinyin."""
+        text = normalized.text
         found: list[SoundHit] = []
         units = _units(text)
-        spans: list[tuple[int, int]] | None = None
         for i in range(len(units)):
             node, j = self._root, i
             while j < len(units) and units[j].key in node[0]:
@@ -203,9 +283,7 @@ class SoundIndex:
                     if any(u.latin for u in part):
                         hit = _pinyin_hit(text, term, start, end, part)
                     else:
-                        if spans is None:
-                            spans = tokens()
-                        hit = self._homophone_hit(text, term, start, end, spans)
+                        hit = self._homophone_hit(text, term, start, end, token_spans)
                     if hit is not None:
                         found.append(hit)
         for run in _LATIN_RUN.finditer(text):
@@ -223,25 +301,40 @@ class SoundIndex:
         return found
 
     def _homophone_hit(
-        self, text: str, term: str, start: int, end: int, tokens: list[tuple[int, int]]
+        self, text: str, term: str, start: int, end: int, token_spans: Callable[[], list[tuple[int, int]]]
     ) -> SoundHit | None:
+        """The guards that read the words around the span run last: tokenizing costs more than
+        all the others, and most sound-alikes fail one of those first."""
         variant = text[start:end]
-        if variant == term:
-            return None  # the word itself: the term automaton finds it
+        if not self._could_stand_for(variant, term):
+            return None
+        tokens = token_spans()
         starts, ends = {s for s, _ in tokens}, {e for _, e in tokens}
         if start not in starts or end not in ends:
             return None
-        if self._is_word(variant) or _cuts_a_word(start, end, tokens, text, self._is_word):
+        if _cuts_a_word(start, end, tokens, text, self._is_word):
             return None
-        if self._holds_a_term(variant):
-            return None
+        return SoundHit(term, start, end, variant, "homophone")
+
+    def _could_stand_for(self, variant: str, term: str) -> bool:
+        """The guards that read only the two words; remembered, as the same pairs recur."""
+        known = self._pairs.get((variant, term))
+        if known is None:
+            if len(self._pairs) > _PAIRS_KEPT:
+                self._pairs.clear()
+            known = self._pairs[(variant, term)] = self._judge_pair(variant, term)
+        return known
+
+    def _judge_pair(self, variant: str, term: str) -> bool:
+        if variant == term:
+            return False  # the word itself: the term automaton finds it
+        if self._is_word(variant) or self._holds_a_term(variant):
+            return False
         differing = [v for v, t in zip(variant, term, strict=False) if v != t]
         shared = [v for v, t in zip(variant, term, strict=False) if v == t]
         if len(term) == 2 and not any(ch not in _FUNCTION_CHARS for ch in shared):
-            return None
-        if all(ch in _FUNCTION_CHARS for ch in differing):
-            return None
-        return SoundHit(term, start, end, variant, "homophone")
+            return False
+        return not all(ch in _FUNCTION_CHARS for ch in differing)
 
     def _holds_a_term(self, variant: str) -> bool:
         """Words the rules know, said as they are (治 and 肠炎 in 治肠炎), are not a dodge for

@@ -34,6 +34,11 @@ def _base_dictionary() -> tuple[dict[str, int], int]:
     return base.FREQ, base.total
 
 
+def word_counts() -> dict[str, int]:
+    """How often each word of jieba's dictionary was seen in its source corpus."""
+    return _base_dictionary()[0]
+
+
 class ChineseTokenizer:
     def __init__(self, terms: Iterable[str] = ()):
         self._jieba = jieba.Tokenizer()
@@ -57,6 +62,17 @@ class ChineseTokenizer:
 
     def doc(self, text: str) -> Doc:
         return self.nlp.make_doc(text)
+
+    def words(self, text: str) -> list[Token]:
+        """The tokens of `doc(text)` without building the Doc: jieba's words, whitespace left
+        out, at their places in the text (spaCy's zh tokenizer places them the same way)."""
+        found: list[Token] = []
+        at = 0
+        for word in self._jieba.cut(text, cut_all=False):
+            if word and not word.isspace():
+                found.append(Token(word, at, at + len(word)))
+            at += len(word)
+        return found
 
     @staticmethod
     def tokens(doc: Doc) -> list[Token]:

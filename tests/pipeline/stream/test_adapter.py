@@ -52,25 +52,39 @@ def test_the_listings_table_is_parsed_once_per_stored_value() -> None:
     assert store.versions("p1")[0].price == 10 and store.versions("missing") == []
 
 
-def test_a_batch_takes_what_arrives_in_time_and_no_more_than_its_size() -> None:
-    async def run() -> tuple[list[int], list[int], list[int]]:
+def test_a_batch_takes_what_is_queued_no_more_than_its_size_and_an_idle_event_at_once() -> None:
+    async def run() -> tuple[list[int], list[int], list[int], list[int], list[int]]:
         queue: asyncio.Queue[int] = asyncio.Queue()
         for i in range(5):
             queue.put_nowait(i)
         capped = await next_batch(queue, size=3, within_s=0.05)
         rest = await next_batch(queue, size=10, within_s=0.05)
 
-        async def late() -> None:
-            await asyncio.sleep(0.01)
-            queue.put_nowait(99)
+        async def later(items: list[int], pause: float) -> None:
+            for item in items:
+                await asyncio.sleep(pause)
+                queue.put_nowait(item)
 
+        # Idle: the one event waiting is judged at once, not held for a window.
         queue.put_nowait(7)
-        feeder = asyncio.ensure_future(late())
-        waited = await next_batch(queue, size=10, within_s=0.2)
+        feeder = asyncio.ensure_future(later([8], 0.05))
+        alone = await next_batch(queue, size=10, within_s=1.0)
         await feeder
-        return capped, rest, waited
+        assert await next_batch(queue, size=10, within_s=0.05) == [8]
+        # Under load: while events keep arriving the batch keeps taking them.
+        queue.put_nowait(20)
+        queue.put_nowait(21)
+        feeder = asyncio.ensure_future(later([22, 23], 0.001))
+        burst = await next_batch(queue, size=10, within_s=1.0)
+        await feeder
+        leftover = []
+        while not queue.empty():
+            leftover.append(queue.get_nowait())
+        return capped, rest, alone, burst, leftover
 
-    assert asyncio.run(run()) == ([0, 1, 2], [3, 4], [7, 99])
+    capped, rest, alone, burst, leftover = asyncio.run(run())
+    assert (capped, rest, alone) == ([0, 1, 2], [3, 4], [7])
+    assert burst + leftover == [20, 21, 22, 23] and burst[:2] == [20, 21]
 
 
 def test_offsets_are_committed_after_delivery_coalesced_and_flushed() -> None:

@@ -1,6 +1,8 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from pipeline.text.normalize import normalize, normalize_term
+from pipeline.text.normalize import _normalize_in_place, normalize, normalize_by_character, normalize_term
 
 
 @pytest.mark.parametrize(
@@ -58,3 +60,20 @@ def test_dropped_whitespace_is_remembered_as_a_pause() -> None:
     assert n.text == "不是遮盖的是真美白"
     assert n.pauses == frozenset({5})
     assert normalize("祛斑美白").pauses == frozenset()
+
+
+# The shortcut for plain text must agree with the character-by-character stages on everything:
+# separators inside and around Chinese words, full-width forms, traditional characters, emoji,
+# invisible characters, pinyin annotations and 丨 (a character and a separator at once).
+_ALPHABET = list("家人们晚上好这款面霜根治湿疹最低价全网，。！？、,.!?~-_|丨/\\ \t\u3000abcXYZ019ＡＢ１２😀🌟\u200b監發髮(jiān)[]")
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(_ALPHABET), max_size=30).map("".join))
+def test_plain_text_shortcut_agrees_with_every_stage(text: str) -> None:
+    assert normalize(text) == normalize_by_character(text)
+
+
+@pytest.mark.parametrize("text", ["家人们晚上好 小满来了", "到手价29.9 想要的直接拍", "祛 斑 霜", "S码和M码都还有", "這款 面霜"])
+def test_plain_host_talk_takes_the_shortcut(text: str) -> None:
+    assert _normalize_in_place(text) == normalize_by_character(text)

@@ -1,3 +1,8 @@
+import functools
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from pipeline.text.tokenize import ChineseTokenizer
 
 
@@ -28,3 +33,19 @@ def test_each_tokenizer_has_its_own_dictionary() -> None:
     plain = ChineseTokenizer()
     assert "面霜是全" in [t.text for t in with_term.tokens(with_term.doc("这个面霜是全新的"))]
     assert "面霜是全" not in [t.text for t in plain.tokens(plain.doc("这个面霜是全新的"))]
+
+
+_PIECES = ["家人们", "晚上好", " ", "  ", "\u3000", "\t", "type-c", "接口", "最好", "的", "29.9", "元", "，", "。", "S码", "根治", "湿疹",
+           "abc", "😀", "大麻烦", "\n"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=12).map("".join))
+def test_words_are_the_tokens_of_the_doc(text: str) -> None:
+    tokenizer = _shared_tokenizer()
+    assert tokenizer.words(text) == ChineseTokenizer.tokens(tokenizer.doc(text))
+
+
+@functools.lru_cache(maxsize=1)
+def _shared_tokenizer() -> ChineseTokenizer:
+    return ChineseTokenizer(["根治", "湿疹"])

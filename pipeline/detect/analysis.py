@@ -9,6 +9,7 @@ a spaCy Doc) and every token-pattern match (one spaCy Matcher pass). Rule matche
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from pipeline.text.normalize import NormalizedText, normalize, substitute
 from pipeline.text.sound import SoundHit, SoundIndex
 from pipeline.text.tokenize import ChineseTokenizer, Token
 
+_WHITESPACE_RUN = re.compile(r"\s+")
 CLAUSE_BREAKS = frozenset(",，。!！?？;；:：\n\r")
 
 
@@ -63,6 +65,11 @@ class Analysis:
         return self.normalized.text
 
     @cached_property
+    def found(self) -> frozenset[str]:
+        """The literals that occur in the text."""
+        return frozenset(self.occurrences)
+
+    @cached_property
     def doc(self) -> Doc:
         """The spaCy Doc, made only for token patterns (`tokens` needs none)."""
         return self.tokenizer.doc(self.text)
@@ -71,6 +78,11 @@ class Analysis:
     def tokens(self) -> list[Token]:
         made = self.made.get(self.text)
         return made if made is not None else self.tokenizer.words(self.text)
+
+    @cached_property
+    def word_texts(self) -> frozenset[str]:
+        """Every word of the text, whitespace included: what a spaCy token's text can be."""
+        return frozenset(self.tokenizer.cut(self.text)) | frozenset(_WHITESPACE_RUN.findall(self.text))
 
     @cached_property
     def token_starts(self) -> frozenset[int]:

@@ -36,21 +36,18 @@ _RE2_ONLY = re.compile(r"\\[QEC]")
 class _Info:
     # Every string the node can match, when there are few of them ("" for an empty match).
     exact: frozenset[str] | None
-    # Strings one of which every match contains; None when nothing is known.
-    atoms: frozenset[str] | None
+    # Sets of strings, each of which holds one that every match contains: all of them are
+    # required at once (semgrep's and RE2's prefilters AND the literals of a sequence).
+    clauses: tuple[frozenset[str], ...] = ()
 
 
-_ANY = _Info(None, None)
+_ANY = _Info(None)
 
 
-def _atoms_of(info: _Info) -> frozenset[str] | None:
+def _clauses_of(info: _Info) -> tuple[frozenset[str], ...]:
     if info.exact is not None:
-        return None if "" in info.exact else info.exact
-    return info.atoms
-
-
-def _better(a: frozenset[str] | None, b: frozenset[str] | None) -> frozenset[str] | None:
-    return sharpest((a, b))
+        return () if "" in info.exact else (info.exact,)
+    return info.clauses
 
 
 def literal_cost(literal: str) -> float:
@@ -79,13 +76,12 @@ def sharpest(sets: Iterable[frozenset[str] | None]) -> frozenset[str] | None:
 
 def _concat(parts: list[_Info]) -> _Info:
     exact: frozenset[str] = frozenset({""})
-    best: frozenset[str] | None = None
+    clauses: list[frozenset[str]] = []
     whole = True  # every part exact and the product still tracked
 
     def flush(current: frozenset[str]) -> None:
-        nonlocal best
         if "" not in current:
-            best = _better(best, current)
+            clauses.append(current)
 
     for part in parts:
         if part.exact is not None:
@@ -99,23 +95,35 @@ def _concat(parts: list[_Info]) -> _Info:
             continue
         flush(exact)
         whole = False
-        best = _better(best, _atoms_of(part))
+        clauses.extend(_clauses_of(part))
         exact = frozenset({""})
     if whole:
-        return _Info(exact, None)
+        return _Info(exact)
     flush(exact)
-    return _Info(None, best)
+    return _Info(None, _distinct(clauses))
+
+
+def _distinct(clauses: Iterable[frozenset[str]]) -> tuple[frozenset[str], ...]:
+    return tuple(dict.fromkeys(_minimal(clause) for clause in clauses))
+
+
+def _minimal(clause: frozenset[str]) -> frozenset[str]:
+    """A string holding another of the clause adds nothing: {吃, 吃了} is {吃}."""
+    if len(clause) > _MAX_EXACT:
+        return clause  # a long word list: its words rarely hold each other, and pairs cost
+    return frozenset(a for a in clause if not any(b != a and b in a for b in clause))
 
 
 def _branch(alternatives: list[_Info]) -> _Info:
     if all(a.exact is not None for a in alternatives):
         union = frozenset().union(*(a.exact for a in alternatives if a.exact is not None))
         if len(union) <= _MAX_EXACT:
-            return _Info(union, None)
-    atoms = [_atoms_of(a) for a in alternatives]
-    if any(a is None for a in atoms):
+            return _Info(union)
+    # Each alternative requires its sharpest clause; one of those is required.
+    sharpest_each = [sharpest(_clauses_of(a)) for a in alternatives]
+    if any(s is None for s in sharpest_each):
         return _ANY
-    return _Info(None, frozenset().union(*(a for a in atoms if a is not None)))
+    return _Info(None, (frozenset().union(*(s for s in sharpest_each if s is not None)),))
 
 
 def _class(items: list[tuple[object, object]]) -> _Info:
@@ -129,14 +137,14 @@ def _class(items: list[tuple[object, object]]) -> _Info:
             return _ANY
         if len(chars) > _MAX_CLASS:
             return _ANY
-    return _Info(frozenset(chars), None)
+    return _Info(frozenset(chars))
 
 
 def _node(op: object, value: object) -> _Info:
     if op is sre_parse.LITERAL and isinstance(value, int):
-        return _Info(frozenset({chr(value)}), None)
+        return _Info(frozenset({chr(value)}))
     if op is sre_parse.AT:
-        return _Info(frozenset({""}), None)
+        return _Info(frozenset({""}))
     if op is sre_parse.IN and isinstance(value, list):
         return _class(value)
     if op is sre_parse.SUBPATTERN and isinstance(value, tuple):
@@ -148,11 +156,11 @@ def _node(op: object, value: object) -> _Info:
         inner = _sequence(body)
         if low == 0:
             if high == 1 and inner.exact is not None:
-                return _Info(inner.exact | {""}, None)
-            return _Info(None, None)
+                return _Info(inner.exact | {""})
+            return _Info(None)
         if low == high == 1:
             return inner
-        return _Info(None, _atoms_of(inner))
+        return _Info(None, _clauses_of(inner))
     return _ANY
 
 
@@ -160,16 +168,71 @@ def _sequence(pattern: object) -> _Info:
     return _concat([_node(op, value) for op, value in pattern])  # type: ignore[attr-defined]
 
 
-def required_atoms(regex: str) -> frozenset[str] | None:
-    """Strings one of which every match of `regex` contains (lower-cased), or None when none are
-    known and the regex must be searched on every text."""
+def required_clauses(regex: str) -> tuple[frozenset[str], ...]:
+    """Sets of strings (lower-cased), each holding one that every match of `regex` contains;
+    empty when nothing is known and the regex must be searched on every text."""
     if _RE2_ONLY.search(regex):
-        return None
+        return ()
     try:
         parsed = sre_parse.parse(_RE2_CLASSES.sub(r"\\w", regex))
     except (re.error, RecursionError, OverflowError):
-        return None
-    atoms = _atoms_of(_sequence(parsed))
-    if not atoms:
-        return None
-    return frozenset(atom.lower() for atom in atoms)
+        return ()
+    return _distinct(frozenset(atom.lower() for atom in clause) for clause in _clauses_of(_sequence(parsed)))
+
+
+def required_atoms(regex: str) -> frozenset[str] | None:
+    """The most selective of `required_clauses`: strings one of which every match contains, or
+    None when none are known."""
+    return sharpest(required_clauses(regex))
+
+
+@dataclass(frozen=True)
+class Need:
+    """What a text must hold for a matcher to hit: one literal of every clause, and one of the
+    options of every group met (the children of an `any`). A Need with nothing in it is met by
+    every text."""
+
+    clauses: tuple[frozenset[str], ...] = ()
+    groups: tuple[tuple[Need, ...], ...] = ()
+
+    def met_by(self, found: frozenset[str]) -> bool:
+        """`found`: the literals that occur in the text."""
+        for clause in self.clauses:
+            if clause.isdisjoint(found):
+                return False
+        return all(any(option.met_by(found) for option in group) for group in self.groups)
+
+    @property
+    def known(self) -> bool:
+        return bool(self.clauses or self.groups)
+
+    def triggers(self) -> frozenset[str] | None:
+        """Literals one of which every text meeting the need holds (the sharpest such set), for
+        the prefilter's index; None when no such set is known."""
+        candidates: list[frozenset[str] | None] = list(self.clauses)
+        for group in self.groups:
+            each = [option.triggers() for option in group]
+            candidates.append(None if any(t is None for t in each) else frozenset().union(*(t for t in each if t)))
+        return sharpest(candidates)
+
+    def literals(self) -> set[str]:
+        """Every literal the need reads: the automaton must find them all."""
+        found = {literal for clause in self.clauses for literal in clause}
+        for group in self.groups:
+            for option in group:
+                found |= option.literals()
+        return found
+
+
+def all_of(needs: Iterable[Need]) -> Need:
+    needs = list(needs)
+    return Need(_distinct(c for n in needs for c in n.clauses), tuple(g for n in needs for g in n.groups))
+
+
+def any_of(needs: Iterable[Need]) -> Need:
+    options = tuple(needs)
+    if not options or any(not option.known for option in options):
+        return Need()  # one option any text may meet: so may the whole
+    if len(options) == 1:
+        return options[0]
+    return Need(groups=(options,))

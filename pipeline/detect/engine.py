@@ -112,9 +112,10 @@ def _inline_name(spec: ConditionSpec, index: int) -> str:
     return f"{kind}#{index}"
 
 
-def _may_cross(rule: CompiledRule, analysis: Analysis, before: int, after: int) -> bool:
-    starts, ends = analysis.normalized.starts, analysis.normalized.ends
-    return rule.matcher.may_span(analysis, lambda s: starts[s] < before, lambda e: ends[e - 1] > after)
+def _crosses(analysis: Analysis, hit: Hit, before: int, after: int) -> bool:
+    """The hit starts before `before` and ends after `after` (offsets into the original text)."""
+    normalized = analysis.normalized
+    return normalized.starts[hit.start] < before and normalized.ends[hit.end - 1] > after
 
 
 def _without_overlaps(findings: list[Finding]) -> list[Finding]:
@@ -153,8 +154,9 @@ class Engine:
         # The prefilter: a rule is judged only when one of its trigger literals occurs.
         self._always: list[int] = []
         self._by_literal: dict[str, list[int]] = {}
-        for index, rule in enumerate(self.rules):
-            literals = rule.matcher.triggers()
+        self._needs = [rule.matcher.need() for rule in self.rules]
+        for index, need in enumerate(self._needs):
+            literals = need.triggers()
             if literals is None:
                 self._always.append(index)
             for literal in literals or ():
@@ -178,9 +180,11 @@ class Engine:
     def analyze(self, text: str) -> Analysis:
         return analyze(text, self.tokenizer, self.terms, self.patterns, self.sounds)
 
-    def _judge(self, rule: CompiledRule, analysis: Analysis, facts: ProductFacts) -> list[Finding]:
+    def _judge(
+        self, rule: CompiledRule, analysis: Analysis, facts: ProductFacts, hits: list[Hit] | None = None
+    ) -> list[Finding]:
         findings = []
-        for hit in rule.matcher.hits(analysis):
+        for hit in rule.matcher.hits(analysis) if hits is None else hits:
             for predicate in rule.predicates:
                 reason = predicate.holds(analysis, hit, facts)
                 if reason is not None:
@@ -205,28 +209,30 @@ class Engine:
         return Finding.of(rule, hit, analysis, suppressed_by=stopped_by, reason=verdict.reason)
 
     def candidates(self, analysis: Analysis) -> list[CompiledRule]:
-        """The rules whose trigger literals occur in the text, in rule order: no other rule can hit."""
+        """The rules whose needed literals occur in the text, in rule order: no other rule can hit."""
         chosen = set(self._always)
-        for found in analysis.occurrences:
-            chosen.update(self._by_literal.get(found, ()))
-        return [self.rules[i] for i in sorted(chosen)]
+        for literal in analysis.occurrences:
+            chosen.update(self._by_literal.get(literal, ()))
+        found = analysis.found
+        return [self.rules[i] for i in sorted(chosen) if self._needs[i].met_by(found)]
 
     def detect(
         self, analysis: Analysis, facts: ProductFacts, across: tuple[int, int] | None = None
     ) -> list[Finding]:
         """The findings that fire, one per claim and rule, in rule order then text order.
 
-        With `across` (two offsets into the original text), only the rules that may have a hit
-        starting before the first and ending after the second are judged: the split-claim window
-        wants no others, and the rest are not even tokenized. A rule judged is judged whole, so
-        its findings are the ones it would give without `across`."""
-        rules = self.candidates(analysis)
-        if across is not None:
-            rules = [rule for rule in rules if _may_cross(rule, analysis, *across)]
+        With `across` (two offsets into the original text), only the rules with a hit starting
+        before the first and ending after the second are judged: the split-claim window wants no
+        others. A rule judged is judged whole, so its findings are the ones it would give without
+        `across`."""
         fired: list[Finding] = []
-        for rule in rules:
-            if rule.applies_to(facts):
-                fired.extend(_without_overlaps([f for f in self._judge(rule, analysis, facts) if f.fired]))
+        for rule in self.candidates(analysis):
+            if not rule.applies_to(facts):
+                continue
+            hits = rule.matcher.hits(analysis)
+            if across is not None and not any(_crosses(analysis, hit, *across) for hit in hits):
+                continue
+            fired.extend(_without_overlaps([f for f in self._judge(rule, analysis, facts, hits) if f.fired]))
         return fired
 
     def explain(self, text: str, facts: ProductFacts) -> Explanation:

@@ -8,7 +8,7 @@ Matcher) and the Chinese words written literally in regexes (heard by sound).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -16,7 +16,7 @@ import re2
 
 from models.rules import MatcherSpec
 from pipeline.detect.analysis import Analysis, Hit
-from pipeline.detect.atoms import required_atoms, sharpest
+from pipeline.detect.atoms import Need, all_of, any_of, required_clauses
 from pipeline.ruleset.model import RuleSet
 from pipeline.text.normalize import normalize_term
 
@@ -26,44 +26,19 @@ class CompiledMatcher(Protocol):
 
     def near_misses(self, analysis: Analysis) -> list[Hit]: ...
 
-    def triggers(self) -> frozenset[str] | None:
-        """Literals one of which must occur in the text for the matcher to hit; None when any
-        text may do."""
+    def need(self) -> Need:
+        """The literals the text must hold for the matcher to hit (met by any text when none
+        are known)."""
         ...
 
-    def parts(self, analysis: Analysis) -> list[tuple[int, int]] | None:
-        """Spans that every hit is made of, or more, found without tokenizing; None when that
-        cannot be known."""
-        ...
-
-    def may_span(self, analysis: Analysis, starts_in: Span, ends_in: Span) -> bool:
-        """False only when no hit can start where `starts_in` holds and end where `ends_in` holds
-        (checked without tokenizing, so the split-claim window skips rules that cannot cross)."""
-        ...
-
-
-# A test on a span's start or end offset (in the normalized text).
-Span = Callable[[int], bool]
-
-
-def _any_occurs(literals: frozenset[str], analysis: Analysis) -> bool:
-    # The text holds few literals and a list may hold thousands: walk the ones found.
-    return any(found in literals for found in analysis.occurrences)
 
 
 @dataclass
 class TermsMatcher:
     terms: frozenset[str]
 
-    def triggers(self) -> frozenset[str] | None:
-        return self.terms
-
-    def parts(self, analysis: Analysis) -> list[tuple[int, int]] | None:
-        occurrences = analysis.occurrences
-        return [span for found in occurrences if found in self.terms for span in occurrences[found]]
-
-    def may_span(self, analysis: Analysis, starts_in: Span, ends_in: Span) -> bool:
-        return any(starts_in(s) and ends_in(e) for s, e in self.parts(analysis) or ())
+    def need(self) -> Need:
+        return Need((self.terms,))
 
     def _all(self, analysis: Analysis) -> Iterable[tuple[str, int, int]]:
         occurrences = analysis.occurrences
@@ -91,23 +66,17 @@ class TermsMatcher:
 class RegexMatcher:
     source: str
     compiled: Any = field(init=False, repr=False)
-    atoms: frozenset[str] | None = field(init=False)
+    needed: Need = field(init=False)
 
     def __post_init__(self) -> None:
         self.compiled = re2.compile(self.source)
-        self.atoms = required_atoms(self.source)
+        self.needed = Need(required_clauses(self.source))
 
-    def triggers(self) -> frozenset[str] | None:
-        return self.atoms
-
-    def parts(self, analysis: Analysis) -> list[tuple[int, int]] | None:
-        return [(hit.start, hit.end) for hit in self.hits(analysis)]
-
-    def may_span(self, analysis: Analysis, starts_in: Span, ends_in: Span) -> bool:
-        return any(starts_in(hit.start) and ends_in(hit.end) for hit in self.hits(analysis))
+    def need(self) -> Need:
+        return self.needed
 
     def hits(self, analysis: Analysis) -> list[Hit]:
-        if self.atoms is not None and not _any_occurs(self.atoms, analysis):
+        if not self.needed.met_by(analysis.found):
             return []
         # One search first: most regexes match nothing, and finditer costs more to set up.
         if self.compiled.search(analysis.text) is None:
@@ -126,20 +95,21 @@ class RegexMatcher:
 class PatternMatcher:
     key: str
     description: str
-    atoms: frozenset[str] | None
+    needed: Need
+    # For each token the pattern requires, a test one of the text's words must pass (its TEXT,
+    # ORTH or LOWER conditions): a text failing one has no match, and no Doc is made for it.
+    word_tests: tuple[WordTest, ...] = ()
 
-    def triggers(self) -> frozenset[str] | None:
-        return self.atoms
-
-    def parts(self, analysis: Analysis) -> list[tuple[int, int]] | None:
-        return None  # token patterns are matched on tokens
-
-    def may_span(self, analysis: Analysis, starts_in: Span, ends_in: Span) -> bool:
-        return self.atoms is None or _any_occurs(self.atoms, analysis)
+    def need(self) -> Need:
+        return self.needed
 
     def hits(self, analysis: Analysis) -> list[Hit]:
-        if self.atoms is not None and not _any_occurs(self.atoms, analysis):
+        if not self.needed.met_by(analysis.found):
             return []  # no token the pattern needs: no Doc, no Matcher pass
+        if self.word_tests:
+            words = analysis.word_texts
+            if not all(any(test(word) for word in words) for test in self.word_tests):
+                return []
         return [Hit(s, e, f"pattern {self.description}") for s, e in analysis.pattern_hits.get(self.key, ())]
 
     def near_misses(self, analysis: Analysis) -> list[Hit]:
@@ -150,17 +120,8 @@ class PatternMatcher:
 class AnyMatcher:
     children: list[CompiledMatcher]
 
-    def triggers(self) -> frozenset[str] | None:
-        found = [child.triggers() for child in self.children]
-        if any(literals is None for literals in found):
-            return None
-        return frozenset().union(*(literals for literals in found if literals is not None))
-
-    def parts(self, analysis: Analysis) -> list[tuple[int, int]] | None:
-        return _all_parts(self.children, analysis)
-
-    def may_span(self, analysis: Analysis, starts_in: Span, ends_in: Span) -> bool:
-        return any(child.may_span(analysis, starts_in, ends_in) for child in self.children)
+    def need(self) -> Need:
+        return any_of(child.need() for child in self.children)
 
     def hits(self, analysis: Analysis) -> list[Hit]:
         return [hit for child in self.children for hit in child.hits(analysis)]
@@ -177,20 +138,8 @@ class AllMatcher:
     children: list[CompiledMatcher]
     within: int | None
 
-    def triggers(self) -> frozenset[str] | None:
-        # Every child must hit, so any child's literals will do: take the sharpest.
-        return sharpest(child.triggers() for child in self.children)
-
-    def parts(self, analysis: Analysis) -> list[tuple[int, int]] | None:
-        return _all_parts(self.children, analysis)
-
-    def may_span(self, analysis: Analysis, starts_in: Span, ends_in: Span) -> bool:
-        # A hit runs from its earliest part to its latest: some part must start, and some
-        # part end, where the span may.
-        found = self.parts(analysis)
-        if found is None:
-            return True
-        return any(starts_in(s) for s, _ in found) and any(ends_in(e) for _, e in found)
+    def need(self) -> Need:
+        return all_of(child.need() for child in self.children)
 
     def hits(self, analysis: Analysis) -> list[Hit]:
         anchor, *others = self.children
@@ -222,16 +171,6 @@ class AllMatcher:
         return [Hit(h.start, h.end, f"{h.via} (only part of an `all` matched)") for h in partial]
 
 
-def _all_parts(children: list[CompiledMatcher], analysis: Analysis) -> list[tuple[int, int]] | None:
-    found: list[tuple[int, int]] = []
-    for child in children:
-        spans = child.parts(analysis)
-        if spans is None:
-            return None
-        found.extend(spans)
-    return found
-
-
 _CHARACTER_CLASS = re.compile(r"\[(?:\\.|[^\]\\])*\]")
 _LITERAL_WORD = re.compile(r"[\u4e00-\u9fff]{2,}")
 
@@ -246,30 +185,81 @@ def literal_words(regex: str) -> set[str]:
 _OPTIONAL_OPS = ("?", "*", "!")
 
 
-def _token_atoms(token: dict[str, Any]) -> frozenset[str] | None:
-    """Texts one of which a token matching this pattern token must be, or start with."""
+def _token_clauses(token: dict[str, Any]) -> list[frozenset[str]]:
+    """Sets of texts, one of each of which a token matching this pattern token holds."""
     op = str(token.get("OP", ""))
     if op in _OPTIONAL_OPS or op.startswith(("{0", "{,")):
-        return None
-    found: frozenset[str] | None = None
+        return []
+    found: list[frozenset[str]] = []
     for key in ("TEXT", "ORTH", "LOWER"):
         value = token.get(key)
         if isinstance(value, str):
-            candidate: frozenset[str] | None = frozenset({value.lower()})
+            found.append(frozenset({value.lower()}))
         elif isinstance(value, dict) and isinstance(value.get("IN"), list):
-            candidate = frozenset(v.lower() for v in value["IN"] if isinstance(v, str))
+            found.append(frozenset(v.lower() for v in value["IN"] if isinstance(v, str)))
         elif isinstance(value, dict) and isinstance(value.get("REGEX"), str):
-            candidate = required_atoms(value["REGEX"])  # spaCy's REGEX is Python's re: same parser
-        else:
-            candidate = None
-        found = sharpest((found, candidate))
+            found.extend(required_clauses(value["REGEX"]))  # spaCy's REGEX is Python's re: same parser
     return found
 
 
-def pattern_atoms(pattern: list[dict[str, Any]]) -> frozenset[str] | None:
-    """Literals one of which every match of a token pattern contains: the texts of its sharpest
-    required token (None when no token is both required and literal)."""
-    return sharpest(_token_atoms(token) for token in pattern)
+# Regex syntax that can match whitespace, which spaCy may make a token of its own: a REGEX with
+# any of it gives no word test.
+_MAY_MATCH_SPACE = re.compile(r"\\[sSWDpPhHvV]|\.|\[\^|\s|\\[tnrfu]")
+
+
+@dataclass(frozen=True)
+class WordTest:
+    """Conditions of one pattern token on the text of a word (one of its TEXT, ORTH, LOWER)."""
+
+    lower: bool
+    allowed: frozenset[str] | None = None
+    regex: re.Pattern[str] | None = None
+    barred: frozenset[str] = frozenset()
+
+    def __call__(self, word: str) -> bool:
+        if self.lower:
+            word = word.lower()
+        if self.allowed is not None and word not in self.allowed:
+            return False
+        if self.regex is not None and self.regex.search(word) is None:
+            return False
+        return word not in self.barred
+
+
+def _word_tests(token: dict[str, Any]) -> list[WordTest]:
+    """What the text of a word matching this pattern token must satisfy (nothing when the token
+    may be absent, or its conditions could hold for whitespace)."""
+    op = str(token.get("OP", ""))
+    if op in _OPTIONAL_OPS or op.startswith(("{0", "{,")):
+        return []
+    tests: list[WordTest] = []
+    for key in ("TEXT", "ORTH", "LOWER"):
+        value = token.get(key)
+        lower = key == "LOWER"
+        if isinstance(value, str) and value.strip():
+            tests.append(WordTest(lower, allowed=frozenset({value})))
+        elif isinstance(value, dict):
+            listed = value.get("IN")
+            allowed = frozenset(v for v in listed if isinstance(v, str)) if isinstance(listed, list) else None
+            if allowed is not None and (not allowed or any(not v.strip() for v in allowed)):
+                allowed = None
+            regex = value.get("REGEX")
+            compiled = re.compile(regex) if isinstance(regex, str) and not _MAY_MATCH_SPACE.search(regex) else None
+            unlisted = value.get("NOT_IN")
+            barred = frozenset(v for v in unlisted if isinstance(v, str)) if isinstance(unlisted, list) else frozenset()
+            if allowed is not None or compiled is not None:  # NOT_IN alone may hold for whitespace
+                tests.append(WordTest(lower, allowed, compiled, barred))
+    return tests
+
+
+def pattern_word_tests(pattern: list[dict[str, Any]]) -> tuple[WordTest, ...]:
+    """Per required token, what some word of a text must pass for the pattern to match in it."""
+    return tuple(test for token in pattern for test in _word_tests(token))
+
+
+def pattern_need(pattern: list[dict[str, Any]]) -> Need:
+    """The literals every match of a token pattern holds: those of each required token."""
+    return all_of(Need(tuple(_token_clauses(token))) for token in pattern)
 
 
 def _describe_pattern(pattern: list[dict[str, Any]]) -> str:
@@ -340,7 +330,7 @@ class MatcherCompiler:
             regex = self._ruleset.expand_regex(spec.regex)
             self.regex_words.update(literal_words(regex))
             matcher = RegexMatcher(regex)
-            self.atoms.update(matcher.atoms or ())
+            self.atoms.update(matcher.needed.literals())
             return matcher
         if spec.fragment is not None:
             return self.compile(self._ruleset.fragment(spec.fragment), f"{key}.{spec.fragment}")
@@ -348,10 +338,9 @@ class MatcherCompiler:
             pattern = [self._expand_pattern(token) for token in spec.pattern]
             self._collect_token_texts(pattern)
             self.patterns.append((key, pattern))
-            atoms = pattern_atoms(pattern)
-            if atoms:
-                self.atoms.update(atoms)
-            return PatternMatcher(key, _describe_pattern(spec.pattern), atoms)
+            needed = pattern_need(pattern)
+            self.atoms.update(needed.literals())
+            return PatternMatcher(key, _describe_pattern(spec.pattern), needed, pattern_word_tests(pattern))
         if spec.any is not None:
             return AnyMatcher([self.compile(child, f"{key}.any{i}") for i, child in enumerate(spec.any)])
         assert spec.all is not None

@@ -29,7 +29,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import NamedTuple
 
 import ahocorasick
 from pypinyin import lazy_pinyin
@@ -121,43 +120,49 @@ class SoundHit:
     kind: str  # "homophone", "pinyin", "mixed" or "initials"
 
 
-_Node = tuple[dict[str, "_Node"], list[str]]
 
 
-class _Unit(NamedTuple):
-    key: str
-    start: int
-    end: int
-    latin: bool
+# Where a syllable code stands in the text: [start, end), and whether it was typed as pinyin.
+_Place = tuple[int, int, bool]
+_LATIN_LETTERS = re.compile("[a-zü]+")
 
 
-def _units(text: str) -> list[_Unit]:
-    """One unit per syllable: a Chinese character, or a pinyin syllable of a Latin run."""
-    units: list[_Unit] = []
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if is_cjk(ch):
-            key = char_key(ch)
-            if key is not None:
-                units.append(_Unit(key, i, i + 1, False))
-            i += 1
-            continue
-        if "a" <= ch <= "z" or ch == "ü":
-            j = i
-            while j < len(text) and ("a" <= text[j] <= "z" or text[j] == "ü"):
-                j += 1
-            run = _toneless(text[i:j])
-            parts = split_pinyin(run) if len(run) == j - i else None
-            if parts:
-                at = i
-                for part in parts:
-                    units.append(_Unit(fold(part), at, at + len(part), True))
-                    at += len(part)
-            i = j
-            continue
-        i += 1
-    return units
+def _codes_with_pinyin(text: str) -> tuple[str, list[_Place]]:
+    """The text's syllables as codes, a Chinese character or a pinyin syllable of a Latin run
+    each, with where each stands. Syllables of one spoken word are adjacent codes: characters
+    side by side, a character and pinyin typed against it (降xue压), pinyin syllables typed
+    apart (jiang tang). Anything else between two syllables (a space between pinyin and a
+    character is a pause) becomes a code no term holds."""
+    codes: list[str] = []
+    places: list[_Place] = []
+    cursor = 0
+    previous_latin = False
+    for run in _LATIN_LETTERS.finditer(text):
+        gap = text[cursor : run.start()]
+        if gap and not (previous_latin and not gap.strip() and cursor > 0):
+            _add_characters(gap, cursor, codes, places)
+        written = run.group()
+        toneless = _toneless(written)
+        parts = split_pinyin(toneless) if len(toneless) == len(written) else None
+        if parts:
+            at = run.start()
+            for part in parts:
+                codes.append(_code(fold(part)))
+                places.append((at, at + len(part), True))
+                at += len(part)
+            previous_latin = True
+        else:
+            codes.append(_NOT_A_SYLLABLE)
+            places.append((run.start(), run.end(), False))
+            previous_latin = False
+        cursor = run.end()
+    _add_characters(text[cursor:], cursor, codes, places)
+    return "".join(codes), places
+
+
+def _add_characters(piece: str, offset: int, codes: list[str], places: list[_Place]) -> None:
+    codes.append(piece.translate(_SYLLABLE_CODES))
+    places.extend((offset + i, offset + i + 1, False) for i in range(len(piece)))
 
 
 _HAS_LATIN = re.compile("[a-zü]")
@@ -200,8 +205,6 @@ class SoundIndex:
     def __init__(self, terms: Iterable[str], is_word: Callable[[str], bool]):
         self._is_word = is_word
         self._by_initials: dict[str, list[str]] = defaultdict(list)
-        # A trie over folded syllables: node -> (children, terms ending here).
-        self._root: _Node = ({}, [])
         self._terms = frozenset(terms)
         self._pairs: dict[tuple[str, str], bool] = {}
         by_sound: dict[str, list[str]] = {}
@@ -209,16 +212,12 @@ class SoundIndex:
             readings = term_syllables(term)
             if readings is None or len(readings) < _MIN_SYLLABLES:
                 continue
-            node = self._root
-            for reading in readings:
-                node = node[0].setdefault(fold(reading), ({}, []))
-            node[1].append(term)
             if len(readings) <= _MAX_INITIALS:
                 self._by_initials[_initials(readings)].append(term)
             by_sound.setdefault(_spelled(fold(r) for r in readings), []).append(term)
         syllables()  # built now, at rule-set load, not on the first pinyin a host types
-        # The same terms by sound in one Aho-Corasick automaton over syllable codes: a text
-        # without Latin letters is read in one pass (`_find_in_characters`).
+        # The terms by sound in one Aho-Corasick automaton over folded syllables as codes: a
+        # text is read in one pass, pinyin typed in it included (`find_all`).
         self._automaton: ahocorasick.Automaton | None = None
         if by_sound:
             self._automaton = ahocorasick.Automaton()
@@ -227,12 +226,12 @@ class SoundIndex:
             self._automaton.make_automaton()
 
     def __bool__(self) -> bool:
-        return bool(self._root[0])
+        return self._automaton is not None
 
     def find_all(self, normalized: NormalizedText, tokens: Callable[[], list[tuple[int, int]]]) -> list[SoundHit]:
         """Every guarded sound match, overlapping ones included. `tokens` is called only when a
         homophone needs checking against the words around it."""
-        if not self._root[0]:
+        if self._automaton is None:
             return []
         text = normalized.text
         spans: list[tuple[int, int]] = []
@@ -242,50 +241,33 @@ class SoundIndex:
                 spans.extend(tokens())
             return spans
 
-        if _HAS_LATIN.search(text) is None:
-            return self._find_in_characters(text, token_spans)
-        return self._find_by_units(normalized, token_spans)
-
-    def _find_in_characters(
-        self, text: str, token_spans: Callable[[], list[tuple[int, int]]]
-    ) -> list[SoundHit]:
-        """Homophones in a text of Chinese characters (no pinyin to read): each character becomes
-        the code of its folded syllable, and one automaton pass finds every run of characters that
-        sounds like a term; the same matches as walking the syllable trie."""
-        if self._automaton is None:
-            return []
+        latin = _HAS_LATIN.search(text) is not None
+        if latin:
+            codes, places = _codes_with_pinyin(text)
+        else:
+            codes, places = text.translate(_SYLLABLE_CODES), None
         found: list[SoundHit] = []
-        for last, (length, heard) in self._automaton.iter(text.translate(_SYLLABLE_CODES)):
-            start, end = last + 1 - length, last + 1
+        for last, (length, heard) in self._automaton.iter(codes):
+            first = last + 1 - length
+            if places is None:
+                start, end, typed = first, last + 1, False
+            else:
+                start, end = places[first][0], places[last][1]
+                typed = any(places[k][2] for k in range(first, last + 1))
             for term in heard:
-                hit = self._homophone_hit(text, term, start, end, token_spans)
+                if typed:
+                    hit = _pinyin_hit(text, term, start, end, places[first : last + 1] if places else [])
+                else:
+                    hit = self._homophone_hit(text, term, start, end, token_spans)
                 if hit is not None:
                     found.append(hit)
+        if latin:
+            found.extend(self._initials(normalized))
         return found
 
-    def _find_by_units(
-        self, normalized: NormalizedText, token_spans: Callable[[], list[tuple[int, int]]]
-    ) -> list[SoundHit]:
-        """Homophones, pinyin and initials, syllable by syllable: a Latin run may be pinyin."""
+    def _initials(self, normalized: NormalizedText) -> list[SoundHit]:
         text = normalized.text
         found: list[SoundHit] = []
-        units = _units(text)
-        for i in range(len(units)):
-            node, j = self._root, i
-            while j < len(units) and units[j].key in node[0]:
-                if j > i and not _one_word(text, units[j - 1], units[j]):
-                    break
-                node = node[0][units[j].key]
-                j += 1
-                for term in node[1]:
-                    part = units[i:j]
-                    start, end = part[0].start, part[-1].end
-                    if any(u.latin for u in part):
-                        hit = _pinyin_hit(text, term, start, end, part)
-                    else:
-                        hit = self._homophone_hit(text, term, start, end, token_spans)
-                    if hit is not None:
-                        found.append(hit)
         for run in _LATIN_RUN.finditer(text):
             letters = run.group()
             if len(letters) > _MAX_INITIALS or not letters.isalpha() or letters in _NOT_INITIALS:
@@ -346,18 +328,11 @@ class SoundIndex:
         )
 
 
-def _pinyin_hit(text: str, term: str, start: int, end: int, part: list[_Unit]) -> SoundHit | None:
+def _pinyin_hit(text: str, term: str, start: int, end: int, part: list[_Place]) -> SoundHit | None:
     if _latin_neighbour(text, start, end):
         return None
-    kind = "pinyin" if all(u.latin for u in part) else "mixed"
+    kind = "pinyin" if all(latin for _, _, latin in part) else "mixed"
     return SoundHit(term, start, end, text[start:end], kind)
-
-
-def _one_word(text: str, previous: _Unit, unit: _Unit) -> bool:
-    """Syllables of one spoken word: adjacent, or pinyin syllables typed apart (jiang tang). A
-    space between pinyin and a character is a pause, not the inside of a word."""
-    gap = text[previous.end : unit.start]
-    return not gap or (not gap.strip() and previous.latin and unit.latin)
 
 
 def _latin_neighbour(text: str, start: int, end: int) -> bool:

@@ -4,7 +4,7 @@ import re2
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.detect.atoms import required_atoms
+from pipeline.detect.atoms import Need, all_of, any_of, required_atoms, required_clauses
 
 
 def test_alternatives_and_concatenations_make_whole_words() -> None:
@@ -12,6 +12,21 @@ def test_alternatives_and_concatenations_make_whole_words() -> None:
     assert required_atoms("原价\\s*\\d+") == {"原价"}
     assert required_atoms("(?:杀死|杀灭)(?:掉)?(?:细菌|病毒)") == {
         "杀死细菌", "杀死病毒", "杀灭细菌", "杀灭病毒", "杀死掉细菌", "杀死掉病毒", "杀灭掉细菌", "杀灭掉病毒"}
+
+
+def test_every_literal_a_sequence_requires_is_a_clause() -> None:
+    assert set(required_clauses("(?:吃|喝)了?\\d+天.{0,4}瘦了?\\d+斤")) == {
+        frozenset({"吃", "喝"}), frozenset({"天"}), frozenset({"瘦"}), frozenset({"斤"})}
+    assert required_clauses("\\d+") == ()
+
+
+def test_a_need_is_met_only_by_its_literals() -> None:
+    need = all_of([Need((frozenset({"瘦"}),)), any_of([Need((frozenset({"斤"}),)), Need((frozenset({"kg"}),))])])
+    assert need.met_by(frozenset({"瘦", "kg"}))
+    assert not need.met_by(frozenset({"瘦"}))
+    assert not need.met_by(frozenset({"斤", "kg"}))
+    assert need.triggers() in ({"瘦"}, {"斤", "kg"})
+    assert not any_of([need, Need()]).known  # one option any text meets
 
 
 def test_rare_literal_is_preferred_to_a_common_one() -> None:
@@ -47,3 +62,6 @@ def test_a_text_the_regex_matches_holds_an_atom(regex: str, text: str) -> None:
     atoms = required_atoms(regex)
     if atoms is not None and re2.search(regex, text):
         assert any(atom in text for atom in atoms)
+    if re2.search(regex, text):
+        for clause in required_clauses(regex):
+            assert any(literal in text for literal in clause), (regex, text, clause)

@@ -23,10 +23,16 @@ def _inside(start: int, end: int, hit: Hit) -> bool:
     return start >= hit.start and end <= hit.end
 
 
+def _present(analysis: Analysis, terms: frozenset[str]) -> list[str]:
+    """The terms that occur in the text, sorted: set order varies between processes, and explain
+    must give the same reason everywhere. (A list may hold thousands, a text holds few.)"""
+    return sorted(analysis.found & terms)
+
+
 def _occurs_within(
-    analysis: Analysis, terms: list[str], lo: int, hi: int, hit: Hit, in_match: bool
+    analysis: Analysis, terms: frozenset[str], lo: int, hi: int, hit: Hit, in_match: bool
 ) -> str | None:
-    for term in terms:
+    for term in _present(analysis, terms):
         for start, end in analysis.occurrences.get(term, ()):
             if start >= lo and end <= hi and (in_match or not _inside(start, end, hit)):
                 return term
@@ -45,20 +51,18 @@ class Predicate:
 
 
 def negation(negations: frozenset[str], affirming: frozenset[str], before: int) -> Callable[..., str | None]:
-    # Sorted: set order varies between processes, and explain must give the same reason everywhere.
-    terms, affirmations = sorted(negations), sorted(affirming)
     def test(analysis: Analysis, hit: Hit, facts: ProductFacts) -> str | None:
         clause_start, _ = analysis.clause_bounds(hit.start, hit.end)
         lo = max(clause_start, hit.start - before)
         # "不得不说", "不是我吹" contain a negation but affirm the claim that follows.
         covered = {
             i
-            for term in affirmations
+            for term in _present(analysis, affirming)
             for start, end in analysis.occurrences.get(term, ())
             if end > lo and start < hit.start
             for i in range(start, end)
         }
-        for term in terms:
+        for term in _present(analysis, negations):
             for start, end in analysis.occurrences.get(term, ()):
                 if lo <= start < hit.start and not any(i in covered for i in range(start, end)):
                     return f"negated by {term!r}"
@@ -68,9 +72,8 @@ def negation(negations: frozenset[str], affirming: frozenset[str], before: int) 
 
 
 def phrases(allowed: frozenset[str]) -> Callable[..., str | None]:
-    terms = sorted(allowed)
     def test(analysis: Analysis, hit: Hit, facts: ProductFacts) -> str | None:
-        for term in terms:
+        for term in _present(analysis, allowed):
             for start, end in analysis.occurrences.get(term, ()):
                 if start <= hit.start and end >= hit.end and (end - start) > hit.length:
                     return f"part of allowed phrase {term!r}"
@@ -80,10 +83,9 @@ def phrases(allowed: frozenset[str]) -> Callable[..., str | None]:
 
 
 def near_terms(context: frozenset[str], spec: NearSpec) -> Callable[..., str | None]:
-    terms = sorted(context)
     def test(analysis: Analysis, hit: Hit, facts: ProductFacts) -> str | None:
         lo, hi = _window(analysis, hit, spec)
-        found = _occurs_within(analysis, terms, lo, hi, hit, spec.in_match)
+        found = _occurs_within(analysis, context, lo, hi, hit, spec.in_match)
         return f"context {found!r} nearby" if found else None
 
     return test

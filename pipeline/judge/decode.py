@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+import orjson
 from pydantic import ValidationError
 
 from models.events import ProductListing, TranscriptSegment, parse_event
@@ -53,18 +53,12 @@ def decode_event(
         except UnicodeDecodeError as exc:
             raise EventError(f"not UTF-8: {exc.reason} at byte {exc.start}", where=where, kind="utf8") from None
     try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        if "surrogate" in exc.msg:
+            # Half an emoji ("\\ud83d" with no partner) is not text; nothing downstream can encode it.
+            raise EventError(
+                "not UTF-8: a lone surrogate (half of a character) in a text field", where=where, kind="utf8"
+            ) from None
         raise EventError(f"invalid JSON: {exc.msg} at column {exc.colno}", where=where, kind="json") from None
-    _refuse_lone_surrogates(data, where)
     return validate_event(data, where, max_text_chars)
-
-
-def _refuse_lone_surrogates(data: Any, where: str) -> None:
-    """Half an emoji ("\\ud83d" with no partner) is not text; nothing downstream can encode it."""
-    try:
-        json.dumps(data, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        raise EventError(
-            "not UTF-8: a lone surrogate (half of a character) in a text field", where=where, kind="utf8"
-        ) from None

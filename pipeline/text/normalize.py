@@ -179,6 +179,7 @@ def _mark(ch: str) -> str:
 _PER_CHAR_NFKC = _CharTable(lambda ch: unicodedata.normalize("NFKC", ch).lower())
 _MARKS = _CharTable(_mark)
 _SEPARATOR_RUN = re.compile(_SEPARATOR_MARK + "+")
+_NEXT = (1).__add__
 
 
 def _normalize_in_place(text: str) -> NormalizedText | None:
@@ -199,23 +200,22 @@ def _normalize_in_place(text: str) -> NormalizedText | None:
     if _SEPARATOR_MARK not in marks:
         return NormalizedText(text, simplified, tuple(range(len(text))), tuple(range(1, len(text) + 1)))
     kept: list[int] = []
+    pieces: list[str] = []
     pauses: set[int] = set()
     cursor = 0
     for run in _SEPARATOR_RUN.finditer(marks):
         start, end = run.span()
         if start > 0 and end < len(simplified) and is_cjk(simplified[start - 1]) and is_cjk(simplified[end]):
             kept.extend(range(cursor, start))
+            pieces.append(simplified[cursor:start])
             cursor = end
             if any(ch.isspace() for ch in text[start:end]):
                 pauses.add(len(kept))
+    if not kept and cursor == 0:  # separators only outside Chinese words: nothing dropped
+        return NormalizedText(text, simplified, tuple(range(len(text))), tuple(range(1, len(text) + 1)))
     kept.extend(range(cursor, len(simplified)))
-    return NormalizedText(
-        text,
-        "".join(simplified[i] for i in kept),
-        tuple(kept),
-        tuple(i + 1 for i in kept),
-        frozenset(pauses),
-    )
+    pieces.append(simplified[cursor:])
+    return NormalizedText(text, "".join(pieces), tuple(kept), tuple(map(_NEXT, kept)), frozenset(pauses))
 
 
 def substitute(

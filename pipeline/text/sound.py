@@ -247,6 +247,7 @@ class SoundIndex:
         else:
             codes, places = text.translate(_SYLLABLE_CODES), None
         found: list[SoundHit] = []
+        pairs = self._pairs
         for last, (length, heard) in self._automaton.iter(codes):
             first = last + 1 - length
             if places is None:
@@ -257,6 +258,8 @@ class SoundIndex:
             for term in heard:
                 if typed:
                     hit = _pinyin_hit(text, term, start, end, places[first : last + 1] if places else [])
+                elif pairs.get((text[start:end], term)) is False:
+                    continue  # most sound-alikes are ordinary words, and recur
                 else:
                     hit = self._homophone_hit(text, term, start, end, token_spans)
                 if hit is not None:

@@ -14,8 +14,8 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import jieba
 import rjieba
@@ -35,8 +35,7 @@ _JIEBA_SYMBOLS = re.compile(r"[+#&._%\-]")
 _TOTAL_KEEPER = "\U000f0000\U000f0001\U000f0002"
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     text: str
     start: int
     end: int

@@ -6,6 +6,7 @@ machine:
   claims-dense dev corpus: bare `jieba.lcut` segments/s, the core's segments/s (the judge as
   `claimwatch scan` runs it: 50 rooms, a segment every 5 s in each, so the split-claim window
   works on every segment after a room's first) and core / jieba;
+- the same without the split-claim window (each segment judged alone), to show its share;
 - rule scale: the core on the live mix with every word list of the rule set padded ×100 with
   synthetic terms, as time with padding / time without;
 - the rule set's load time and the process's peak RSS.
@@ -59,9 +60,13 @@ def bare_jieba(texts: list[str]) -> float:
     return _rate(len(texts), lambda: [jieba.lcut(text) for text in texts])[0]
 
 
-def core(engine: Engine, lines: list[str], latencies: list[float] | None = None) -> tuple[float, float, int]:
-    """Segments/s and seconds of the judge over the lines, and the alerts raised."""
-    scanner = Scanner(engine, Settings(context_segments=3, context_window_s=20.0, dedup_window_s=60.0))
+def core(
+    engine: Engine, lines: list[str], latencies: list[float] | None = None, context_segments: int = 3
+) -> tuple[float, float, int]:
+    """Segments/s and seconds of the judge over the lines, and the alerts raised (with
+    `context_segments=1`, without the split-claim window)."""
+    settings = Settings(context_segments=context_segments, context_window_s=20.0, dedup_window_s=60.0)
+    scanner = Scanner(engine, settings)
     alerts = 0
 
     def run() -> None:
@@ -121,6 +126,7 @@ def main() -> None:
         latencies: list[float] = []
         jieba_rate = bare_jieba([line.text for line in lines])
         core_rate, _, alerts = core(engine, events(lines, name), latencies)
+        alone_rate, _, _ = core(engine, events(lines, name), context_segments=1)
         latencies.sort()
         report[name] = {
             "segments": len(lines),
@@ -128,6 +134,8 @@ def main() -> None:
             "jieba_segments_per_s": round(jieba_rate, 1),
             "core_segments_per_s": round(core_rate, 1),
             "core_over_jieba": round(core_rate / jieba_rate, 3),
+            "core_without_window_segments_per_s": round(alone_rate, 1),
+            "core_without_window_over_jieba": round(alone_rate / jieba_rate, 3),
             "latency_ms_p50": round(statistics.median(latencies) * 1000, 3),
             "latency_ms_p99": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 3),
         }

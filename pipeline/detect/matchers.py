@@ -185,10 +185,15 @@ def literal_words(regex: str) -> set[str]:
 _OPTIONAL_OPS = ("?", "*", "!")
 
 
+def _required(token: dict[str, Any]) -> bool:
+    """Every match of the pattern has a token matching this one (its OP allows no absence)."""
+    op = str(token.get("OP", ""))
+    return not (op in _OPTIONAL_OPS or op.startswith(("{0", "{,")))
+
+
 def _token_clauses(token: dict[str, Any]) -> list[frozenset[str]]:
     """Sets of texts, one of each of which a token matching this pattern token holds."""
-    op = str(token.get("OP", ""))
-    if op in _OPTIONAL_OPS or op.startswith(("{0", "{,")):
+    if not _required(token):
         return []
     found: list[frozenset[str]] = []
     for key in ("TEXT", "ORTH", "LOWER"):
@@ -229,8 +234,7 @@ class WordTest:
 def _word_tests(token: dict[str, Any]) -> list[WordTest]:
     """What the text of a word matching this pattern token must satisfy (nothing when the token
     may be absent, or its conditions could hold for whitespace)."""
-    op = str(token.get("OP", ""))
-    if op in _OPTIONAL_OPS or op.startswith(("{0", "{,")):
+    if not _required(token):
         return []
     tests: list[WordTest] = []
     for key in ("TEXT", "ORTH", "LOWER"):

@@ -120,8 +120,6 @@ class SoundHit:
     kind: str  # "homophone", "pinyin", "mixed" or "initials"
 
 
-
-
 # Where a syllable code stands in the text: [start, end), and whether it was typed as pinyin.
 _Place = tuple[int, int, bool]
 _LATIN_LETTERS = re.compile("[a-zü]+")

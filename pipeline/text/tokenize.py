@@ -74,6 +74,7 @@ def _weighted_terms(terms: Iterable[str]) -> tuple[dict[str, int], int]:
 class ChineseTokenizer:
     def __init__(self, terms: Iterable[str] = ()):
         base, _ = _base_dictionary()
+        self._base = base
         self._added, total = _weighted_terms(terms)
         self._jieba = rjieba.Jieba()
         self._jieba.clear()
@@ -92,14 +93,21 @@ class ChineseTokenizer:
 
     def is_word(self, text: str) -> bool:
         """A word of jieba's dictionary (with this rule set's terms), not just a prefix of one."""
-        return text in self._added or bool(_base_dictionary()[0].get(text))
+        return text in self._added or bool(self._base.get(text))
 
     def cut(self, text: str) -> list[str]:
         """jieba's words of the text, whitespace included, as `jieba.Tokenizer.cut` gives them."""
         words: list[str] = self._jieba.cut(text)
         if _JIEBA_SYMBOLS.search(text) is None:
             return words  # no symbol inside a word: nothing jieba cuts otherwise
-        return [piece for word in words for piece in _as_jieba(word, self._added)]
+        return [piece for word in words for piece in self._as_jieba(word)]
+
+    def _as_jieba(self, word: str) -> list[str]:
+        """A word without Chinese characters that no dictionary holds, cut where jieba's HMM
+        stage cuts it (letters and digits apart from the symbols between them)."""
+        if not _needs_jieba_skip(word) or self.is_word(word):
+            return [word]
+        return [piece for piece in _JIEBA_SKIP.split(word) if piece]
 
     def doc(self, text: str) -> Doc:
         words = [word for word in self.cut(text) if word]
@@ -124,11 +132,3 @@ class ChineseTokenizer:
 
 def _needs_jieba_skip(word: str) -> bool:
     return len(word) > 1 and not word.isalnum() and _HAN.search(word) is None
-
-
-def _as_jieba(word: str, added: dict[str, int]) -> list[str]:
-    """A word without Chinese characters that no dictionary holds, cut where jieba's HMM stage
-    cuts it (letters and digits apart from the symbols between them)."""
-    if not _needs_jieba_skip(word) or word in added or _base_dictionary()[0].get(word):
-        return [word]
-    return [piece for piece in _JIEBA_SKIP.split(word) if piece]

@@ -59,6 +59,13 @@ class Analysis:
     restorations: list[SoundHit] = field(default_factory=list)
     # Tokens already made while restoring sounds, by text: the final text is not tokenized twice.
     made: dict[str, list[Token]] = field(default_factory=dict, repr=False)
+    # The normalized text before sounds were restored (None: `normalized` is it).
+    unrestored: NormalizedText | None = field(default=None, repr=False)
+
+    @property
+    def plain(self) -> NormalizedText:
+        """The normalized text as normalization made it, before any sound was restored."""
+        return self.unrestored if self.unrestored is not None else self.normalized
 
     @property
     def text(self) -> str:
@@ -160,7 +167,18 @@ class PatternIndex:
 def analyze(
     text: str, tokenizer: ChineseTokenizer, terms: TermIndex, patterns: PatternIndex, sounds: SoundIndex | None = None
 ) -> Analysis:
-    normalized = normalize(text)
+    return analyze_normalized(normalize(text), tokenizer, terms, patterns, sounds)
+
+
+def analyze_normalized(
+    normalized: NormalizedText,
+    tokenizer: ChineseTokenizer,
+    terms: TermIndex,
+    patterns: PatternIndex,
+    sounds: SoundIndex | None = None,
+) -> Analysis:
+    """`analyze` of a text already normalized."""
+    plain = normalized
     made: dict[str, list[Token]] = {}
 
     def words_of(words: str) -> list[Token]:
@@ -172,7 +190,8 @@ def analyze(
     restorations: list[SoundHit] = []
     if sounds:
         normalized, restorations = _restore_by_sound(normalized, words_of, sounds)
-    return Analysis(normalized, terms.find_all(normalized.text), tokenizer, patterns, restorations, made)
+    unrestored = plain if restorations else None
+    return Analysis(normalized, terms.find_all(normalized.text), tokenizer, patterns, restorations, made, unrestored)
 
 
 def _restore_by_sound(

@@ -197,10 +197,17 @@ class Need:
 
     def met_by(self, found: frozenset[str]) -> bool:
         """`found`: the literals that occur in the text."""
+        # Plain loops: this runs for every candidate rule of every text.
         for clause in self.clauses:
             if clause.isdisjoint(found):
                 return False
-        return all(any(option.met_by(found) for option in group) for group in self.groups)
+        for group in self.groups:
+            for option in group:
+                if option.met_by(found):
+                    break
+            else:
+                return False
+        return True
 
     @property
     def known(self) -> bool:

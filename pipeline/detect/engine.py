@@ -13,13 +13,13 @@ from dataclasses import dataclass, field, replace
 
 from models.alerts import Evasion, ListingConflict
 from models.rules import ConditionSpec, RuleSpec
-from pipeline.detect.analysis import Analysis, Hit, PatternIndex, TermIndex, analyze
+from pipeline.detect.analysis import Analysis, Hit, PatternIndex, TermIndex, analyze, analyze_normalized
 from pipeline.detect.contradict import Contradiction
 from pipeline.detect.facts import ProductFacts
 from pipeline.detect.matchers import CompiledMatcher, MatcherCompiler
 from pipeline.detect.predicates import Predicate, compile_condition
 from pipeline.ruleset.model import LoadedRule, RuleSet
-from pipeline.text.normalize import normalize_term
+from pipeline.text.normalize import NormalizedText, joined_text, normalize, normalize_term
 from pipeline.text.sound import SoundIndex
 from pipeline.text.tokenize import ChineseTokenizer
 
@@ -112,10 +112,12 @@ def _inline_name(spec: ConditionSpec, index: int) -> str:
     return f"{kind}#{index}"
 
 
-def _crosses(analysis: Analysis, hit: Hit, before: int, after: int) -> bool:
-    """The hit starts before `before` and ends after `after` (offsets into the original text)."""
+def _crosses(analysis: Analysis, span: tuple[int, int], before: int, after: int) -> bool:
+    """The span of the normalized text starts before `before` and ends after `after` (offsets
+    into the original text)."""
     normalized = analysis.normalized
-    return normalized.starts[hit.start] < before and normalized.ends[hit.end - 1] > after
+    start, end = span
+    return end > start and normalized.starts[start] < before and normalized.ends[end - 1] > after
 
 
 def _without_overlaps(findings: list[Finding]) -> list[Finding]:
@@ -161,6 +163,7 @@ class Engine:
                 self._always.append(index)
             for literal in literals or ():
                 self._by_literal.setdefault(literal, []).append(index)
+        self._triggers = frozenset(self._by_literal)
         self.patterns = PatternIndex(self.tokenizer)
         for key, pattern in compiler.patterns:
             self.patterns.add(key, pattern)
@@ -179,6 +182,29 @@ class Engine:
 
     def analyze(self, text: str) -> Analysis:
         return analyze(text, self.tokenizer, self.terms, self.patterns, self.sounds)
+
+    def may_cross(self, before: str, after: Analysis, facts: ProductFacts) -> bool:
+        """Whether `before + " " + after.normalized.original` could hold a hit that begins in
+        `before` and ends in the other part, for a rule that applies: False only when none
+        can. The joined text is made from the parts' normalized texts where it normalizes as
+        they do (else: True), then read as `analyze` reads a text; the rules its literals make
+        candidates are asked only where their hits could lie (`reach`: regexes searched, words
+        found, no tokens). Judging a joined text costs several times this."""
+        joined = joined_text(normalize(before), after.plain)
+        if joined is None:
+            return True
+        text, at = joined
+        end_before = len(text[:at].rstrip(" "))  # the kept space belongs to neither side
+        plain = NormalizedText(text, text, tuple(range(len(text))), tuple(range(1, len(text) + 1)))
+        analysis = analyze_normalized(plain, self.tokenizer, self.terms, self.patterns, self.sounds)
+        starts, ends = analysis.normalized.starts, analysis.normalized.ends  # into `text`
+        for rule in self.candidates(analysis):
+            if rule.applies_to(facts) and any(
+                end > start and starts[start] < end_before and ends[end - 1] > at
+                for start, end in rule.matcher.reach(analysis)
+            ):
+                return True
+        return False
 
     def _judge(
         self, rule: CompiledRule, analysis: Analysis, facts: ProductFacts, hits: list[Hit] | None = None
@@ -210,10 +236,10 @@ class Engine:
 
     def candidates(self, analysis: Analysis) -> list[CompiledRule]:
         """The rules whose needed literals occur in the text, in rule order: no other rule can hit."""
-        chosen = set(self._always)
-        for literal in analysis.occurrences:
-            chosen.update(self._by_literal.get(literal, ()))
         found = analysis.found
+        chosen = set(self._always)
+        for literal in found & self._triggers:
+            chosen.update(self._by_literal[literal])
         return [self.rules[i] for i in sorted(chosen) if self._needs[i].met_by(found)]
 
     def detect(
@@ -229,9 +255,16 @@ class Engine:
         for rule in self.candidates(analysis):
             if not rule.applies_to(facts):
                 continue
-            hits = rule.matcher.hits(analysis)
-            if across is not None and not any(_crosses(analysis, hit, *across) for hit in hits):
-                continue
+            if across is not None:
+                # Where the hits could lie first: most rules could not cross, and are told so
+                # without tokens.
+                if not any(_crosses(analysis, span, *across) for span in rule.matcher.reach(analysis)):
+                    continue
+                hits = rule.matcher.hits(analysis)
+                if not any(_crosses(analysis, (hit.start, hit.end), *across) for hit in hits):
+                    continue
+            else:
+                hits = rule.matcher.hits(analysis)
             fired.extend(_without_overlaps([f for f in self._judge(rule, analysis, facts, hits) if f.fired]))
         return fired
 

@@ -31,6 +31,12 @@ class CompiledMatcher(Protocol):
         are known)."""
         ...
 
+    def reach(self, analysis: Analysis) -> list[tuple[int, int]]:
+        """Spans that cover every hit (each hit lies inside one), found without tokens or a
+        Doc: the split-claim window asks whether a hit could cross a boundary before paying
+        for the hits themselves."""
+        ...
+
 
 
 @dataclass
@@ -52,6 +58,9 @@ class TermsMatcher:
             for term, start, end in self._all(analysis)
             if analysis.on_token_boundaries(start, end)
         ]
+
+    def reach(self, analysis: Analysis) -> list[tuple[int, int]]:
+        return [(start, end) for _, start, end in self._all(analysis)]
 
     def near_misses(self, analysis: Analysis) -> list[Hit]:
         """Occurrences inside a longer word (最 in 最近): shown by `explain`, never fired."""
@@ -87,6 +96,9 @@ class RegexMatcher:
             if m.end() > m.start()
         ]
 
+    def reach(self, analysis: Analysis) -> list[tuple[int, int]]:
+        return [(hit.start, hit.end) for hit in self.hits(analysis)]
+
     def near_misses(self, analysis: Analysis) -> list[Hit]:
         return []
 
@@ -99,18 +111,28 @@ class PatternMatcher:
     # For each token the pattern requires, a test one of the text's words must pass (its TEXT,
     # ORTH or LOWER conditions): a text failing one has no match, and no Doc is made for it.
     word_tests: tuple[WordTest, ...] = ()
+    # The pattern, its lists expanded: what the split-claim window reads its language from.
+    pattern: tuple[dict[str, Any], ...] = ()
 
     def need(self) -> Need:
         return self.needed
 
-    def hits(self, analysis: Analysis) -> list[Hit]:
+    def _may_match(self, analysis: Analysis) -> bool:
         if not self.needed.met_by(analysis.found):
-            return []  # no token the pattern needs: no Doc, no Matcher pass
+            return False  # no token the pattern needs: no Doc, no Matcher pass
         if self.word_tests:
             words = analysis.word_texts
-            if not all(any(test(word) for word in words) for test in self.word_tests):
-                return []
+            return all(any(test(word) for word in words) for test in self.word_tests)
+        return True
+
+    def hits(self, analysis: Analysis) -> list[Hit]:
+        if not self._may_match(analysis):
+            return []
         return [Hit(s, e, f"pattern {self.description}") for s, e in analysis.pattern_hits.get(self.key, ())]
+
+    def reach(self, analysis: Analysis) -> list[tuple[int, int]]:
+        """The whole text when the pattern may match: where needs the Doc."""
+        return [(0, len(analysis.text))] if self._may_match(analysis) else []
 
     def near_misses(self, analysis: Analysis) -> list[Hit]:
         return []
@@ -125,6 +147,9 @@ class AnyMatcher:
 
     def hits(self, analysis: Analysis) -> list[Hit]:
         return [hit for child in self.children for hit in child.hits(analysis)]
+
+    def reach(self, analysis: Analysis) -> list[tuple[int, int]]:
+        return [span for child in self.children for span in child.reach(analysis)]
 
     def near_misses(self, analysis: Analysis) -> list[Hit]:
         return [hit for child in self.children for hit in child.near_misses(analysis)]
@@ -164,11 +189,36 @@ class AllMatcher:
                 )
         return combined
 
+    def reach(self, analysis: Analysis) -> list[tuple[int, int]]:
+        """Per anchor span, the span from the earliest to the latest span of every other child
+        within reach of it: a hit takes one of them per child, so it lies inside."""
+        anchor, *others = self.children
+        other_spans = [child.reach(analysis) for child in others]
+        if any(not spans for spans in other_spans):
+            return []
+        covered: list[tuple[int, int]] = []
+        for start, end in anchor.reach(analysis):
+            low, high = start, end
+            for spans in other_spans:
+                in_reach = [s for s in spans if self.within is None or _gap(s, (start, end)) <= self.within]
+                if not in_reach:
+                    break
+                low = min(low, min(s for s, _ in in_reach))
+                high = max(high, max(e for _, e in in_reach))
+            else:
+                covered.append((low, high))
+        return covered
+
     def near_misses(self, analysis: Analysis) -> list[Hit]:
         if self.hits(analysis):
             return []
         partial = [hit for child in self.children for hit in child.hits(analysis)]
         return [Hit(h.start, h.end, f"{h.via} (only part of an `all` matched)") for h in partial]
+
+
+def _gap(a: tuple[int, int], b: tuple[int, int]) -> int:
+    """Characters between two spans, as `Hit.gap_to` counts them."""
+    return max(0, max(a[0], b[0]) - min(a[1], b[1]))
 
 
 _CHARACTER_CLASS = re.compile(r"\[(?:\\.|[^\]\\])*\]")
@@ -344,7 +394,9 @@ class MatcherCompiler:
             self.patterns.append((key, pattern))
             needed = pattern_need(pattern)
             self.atoms.update(needed.literals())
-            return PatternMatcher(key, _describe_pattern(spec.pattern), needed, pattern_word_tests(pattern))
+            return PatternMatcher(
+                key, _describe_pattern(spec.pattern), needed, pattern_word_tests(pattern), tuple(pattern)
+            )
         if spec.any is not None:
             return AnyMatcher([self.compile(child, f"{key}.any{i}") for i, child in enumerate(spec.any)])
         assert spec.all is not None

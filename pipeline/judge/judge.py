@@ -57,11 +57,12 @@ def _detect(
     """The alerts, and the claims the segment makes (its own and those reaching into it) as
     offsets into its text, for the window to remember."""
     facts = facts_for(segment, listing)
-    findings = engine.detect(engine.analyze(segment.text), facts)
+    analysis = engine.analyze(segment.text)
+    findings = engine.detect(analysis, facts)
     alerts = [build_alert(segment, f, facts, engine.version) for f in findings]
     claims = [(f.rule.spec.id, f.start, f.end) for f in findings]
     if before:
-        across, reaching_in = claims_across(engine, segment, facts, before, alerts)
+        across, reaching_in = claims_across(engine, segment, facts, before, alerts, analysis)
         alerts.extend(across)
         claims.extend(reaching_in)
     return alerts, claims

@@ -20,6 +20,7 @@ from typing import Any
 
 from models.alerts import Alert
 from models.events import TranscriptSegment
+from pipeline.detect.analysis import Analysis
 from pipeline.detect.engine import Engine
 from pipeline.detect.facts import ProductFacts
 from pipeline.judge.build_alerts import alert_id, build_alert
@@ -29,6 +30,8 @@ SPARE_PER_ROOM = 2
 # A claim that reaches into a segment starts near the end of the ones before it: only their last
 # characters (from a pause where there is one) are judged with it, which keeps the joined pass cheap.
 TAIL_CHARS = 30
+# Rooms whose rows are kept parsed in memory; past this the memory starts over.
+_ROOMS_READ = 100_000
 
 # room_id -> [[event_id, epoch ms, product_id or "", text, [[rule_id, start, end], ...]], ...]
 # oldest first; the claims are the segment's own, as offsets into its text.
@@ -50,6 +53,9 @@ class ContextWindow:
         self.state = state
         self.segments = segments
         self.window_ms = int(window.total_seconds() * 1000)
+        # room -> (the rows last read or written, them as Said): rows are replaced, never changed
+        # in place, so while the state holds the same list the Said need not be made again.
+        self._read: dict[str, tuple[list[list[Any]], list[Said]]] = {}
 
     @property
     def on(self) -> bool:
@@ -77,31 +83,51 @@ class ContextWindow:
         kept = [s for s in self._kept(segment.room_id) if s.event_id != segment.event_id]
         kept.append(Said(segment.event_id, _ms(segment), segment.product_id or "", segment.text, tuple(claims)))
         kept.sort(key=lambda s: s.ts_ms)  # a re-delivered segment goes back where it was said
-        rows = self.segments - 1 + SPARE_PER_ROOM
-        self.state[segment.room_id] = [
-            [s.event_id, s.ts_ms, s.product_id, s.text, [list(c) for c in s.claims]] for s in kept[-rows:]
-        ]
+        kept = kept[-(self.segments - 1 + SPARE_PER_ROOM) :]
+        rows = [[s.event_id, s.ts_ms, s.product_id, s.text, [list(c) for c in s.claims]] for s in kept]
+        self.state[segment.room_id] = rows
+        self._remember_read(segment.room_id, rows, kept)
 
     def _kept(self, room_id: str) -> list[Said]:
+        rows = self.state.get(room_id) or []
+        read = self._read.get(room_id)
+        if read is not None and read[0] is rows:
+            return read[1]
         # Rows written before claims were kept have four fields: no claims known.
-        return [
+        kept = [
             Said(str(row[0]), int(row[1]), str(row[2]), str(row[3]),
                  tuple((str(r), int(s), int(e)) for r, s, e in (row[4] if len(row) > 4 else ())))
-            for row in self.state.get(room_id) or []
+            for row in rows
         ]  # fmt: skip
+        self._remember_read(room_id, rows, kept)
+        return kept
+
+    def _remember_read(self, room_id: str, rows: list[list[Any]], kept: list[Said]) -> None:
+        if len(self._read) >= _ROOMS_READ and room_id not in self._read:
+            self._read.clear()  # bounded: a platform's rooms come and go
+        self._read[room_id] = (rows, kept)
 
 
 def claims_across(
-    engine: Engine, segment: TranscriptSegment, facts: ProductFacts, before: Sequence[Said], own: Sequence[Alert]
+    engine: Engine,
+    segment: TranscriptSegment,
+    facts: ProductFacts,
+    before: Sequence[Said],
+    own: Sequence[Alert],
+    analysis: Analysis | None = None,
 ) -> tuple[list[Alert], list[Claim]]:
     """Claims of the joined text that need both sides of a boundary: they begin in an earlier
     segment and end in this one. Returns the alerts for those that the same rule did not make in
     either part alone, and every crossing claim as offsets into this segment's text (from its
-    start), to be remembered with it whether alerted or not."""
+    start), to be remembered with it whether alerted or not. With `analysis` (the segment's
+    own), a boundary no rule could cross is told from the parts, and the joined text is not
+    analysed at all."""
     earlier_text = " ".join(said.text for said in before)
     joined = earlier_text + " " + segment.text
     boundary = len(earlier_text) + 1  # where this segment starts in the joined text
     skip = _tail_start(earlier_text)
+    if analysis is not None and not engine.may_cross(earlier_text[skip:], analysis, facts):
+        return [], []
     analysis = engine.analyze(joined[skip:])
     crossing = [
         finding

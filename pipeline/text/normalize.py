@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import opencc
@@ -36,6 +36,9 @@ class NormalizedText:
     # Positions in `text` where whitespace between Chinese characters was dropped. Matching reads
     # across them (祛 斑), but a spoken pause also ends a clause for negation and context windows.
     pauses: frozenset[int] = frozenset()
+    # Made by the character-by-character stages (a character changed length, an emoji or a
+    # pinyin annotation was dropped, or sounds were restored): see `joined_text`.
+    by_character: bool = field(default=False, compare=False)
 
     def to_original(self, start: int, end: int) -> tuple[int, int]:
         """Map a [start, end) span of the normalized text to the original text."""
@@ -147,6 +150,24 @@ def normalize_by_character(text: str) -> NormalizedText:
     return _assemble(text, chars)
 
 
+def joined_text(left: NormalizedText, right: NormalizedText) -> tuple[str, int] | None:
+    """The normalized text of `left.original + " " + right.original`, and where the right part
+    begins in it, made from the two normalized parts; None when normalizing the joined text
+    could read across the space.
+
+    It cannot when both parts were normalized in place and neither touches the space with a
+    separator: NFKC and lower-casing read one character; OpenCC's dictionaries hold no phrase
+    with a space, so its segmentation restarts after one; and the only separator run at the join
+    is the space itself, dropped between two Chinese characters and kept otherwise."""
+    if left.by_character or right.by_character or not left.text or not right.text:
+        return None
+    if _MARKS[ord(left.original[-1])] != "\x00" or _MARKS[ord(right.original[0])] != "\x00":
+        return None
+    glue = "" if is_cjk(left.text[-1]) and is_cjk(right.text[0]) else " "
+    before = left.text + glue
+    return before + right.text, len(before)
+
+
 class _CharTable(dict[int, str]):
     """A `str.translate` table filled on first sight of each character, so the per-character
     stages run at C speed on text already seen. Bounded: hostile text cannot grow it forever."""
@@ -252,6 +273,7 @@ def _assemble(original: str, chars: list[_Char]) -> NormalizedText:
         starts=tuple(start for _, start, _ in chars),
         ends=tuple(end for _, _, end in chars),
         pauses=_pauses(chars, original),
+        by_character=True,
     )
 
 

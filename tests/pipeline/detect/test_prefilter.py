@@ -51,6 +51,39 @@ def test_the_window_judges_every_rule_that_crosses(engine: Engine, texts: list[s
     assert crossed > 10  # the texts do hold claims across a boundary
 
 
+def test_every_hit_lies_inside_the_reach_of_its_matcher(engine: Engine, texts: list[str]) -> None:
+    """`reach` (asked without tokens) covers every hit, for every rule and text."""
+    covered = 0
+    for earlier, text in itertools.pairwise(texts[::2]):
+        analysis = engine.analyze(earlier[-30:] + " " + text)
+        for rule in engine.rules:
+            spans = rule.matcher.reach(analysis)
+            for hit in rule.matcher.hits(analysis):
+                assert any(start <= hit.start and hit.end <= end for start, end in spans), (rule.spec.id, text)
+                covered += 1
+    assert covered > 500
+
+
+def test_a_boundary_told_uncrossable_has_no_claim_across(engine: Engine, texts: list[str]) -> None:
+    """`may_cross` is False only where judging the joined text finds no claim across the
+    boundary; and it is False for most boundaries, or it would spare nothing."""
+    facts = ProductFacts()
+    told = crossed = 0
+    for earlier, text in itertools.pairwise(texts):
+        before = earlier[-30:]
+        joined = before + " " + text
+        boundary = len(before) + 1
+        claims = [
+            f for f in engine.detect(engine.analyze(joined), facts) if f.start < boundary - 1 and f.end > boundary
+        ]
+        if not engine.may_cross(before, engine.analyze(text), facts):
+            told += 1
+            assert claims == [], (before, text)
+        crossed += bool(claims)
+    assert crossed > 10
+    assert told > len(texts) / 4
+
+
 def test_patterns_whose_words_are_missing_have_no_match(engine: Engine, texts: list[str]) -> None:
     """A token pattern is matched only when each token it requires has a word to match: the
     texts left out that way have no match by spaCy's Matcher either."""

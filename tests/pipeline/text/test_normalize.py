@@ -2,7 +2,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.text.normalize import _normalize_in_place, normalize, normalize_by_character, normalize_term
+from pipeline.text.normalize import (
+    _normalize_in_place,
+    joined_text,
+    normalize,
+    normalize_by_character,
+    normalize_term,
+)
 
 
 @pytest.mark.parametrize(
@@ -77,3 +83,30 @@ def test_plain_text_shortcut_agrees_with_every_stage(text: str) -> None:
 @pytest.mark.parametrize("text", ["家人们晚上好 小满来了", "到手价29.9 想要的直接拍", "祛 斑 霜", "S码和M码都还有", "這款 面霜"])
 def test_plain_host_talk_takes_the_shortcut(text: str) -> None:
     assert _normalize_in_place(text) == normalize_by_character(text)
+
+
+# Traditional phrases too: OpenCC converts some only as phrases (乾隆 keeps 乾), which must not
+# reach across the space.
+_JOIN_ALPHABET = [*_ALPHABET, "乾", "隆", "著", "看", "頭髮", "干"]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    st.lists(st.sampled_from(_JOIN_ALPHABET), min_size=1, max_size=20).map("".join),
+    st.lists(st.sampled_from(_JOIN_ALPHABET), min_size=1, max_size=20).map("".join),
+)
+def test_a_joined_text_is_made_from_its_parts_as_normalizing_it_would(left: str, right: str) -> None:
+    joined = joined_text(normalize(left), normalize(right))
+    if joined is not None:
+        text, at = joined
+        whole = normalize(left + " " + right)
+        assert text == whole.text
+        # The right part begins where its first character's place in the original does.
+        assert whole.starts[at] == len(left) + 1
+
+
+def test_parts_that_touch_the_space_with_a_separator_are_not_joined() -> None:
+    assert joined_text(normalize("祛斑-"), normalize("美白")) is None
+    assert joined_text(normalize("祛斑"), normalize(" 美白")) is None
+    assert joined_text(normalize("祛斑"), normalize("美白")) == ("祛斑美白", 2)
+    assert joined_text(normalize("S码"), normalize("M码")) == ("s码 m码", 3)

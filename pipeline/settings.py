@@ -44,7 +44,12 @@ class Settings(BaseSettings):
     batch_size: int = Field(
         default=2000, ge=1, description="most segments taken per batch; batches are normally cut by time"
     )
-    batch_within_s: float = Field(default=0.2, gt=0, description="longest wait to fill a batch")
+    batch_within_s: float = Field(
+        default=0.01,
+        gt=0,
+        description="longest wait to fill a batch while events keep arriving; the next batch is judged while "
+        "this one is delivered, so waiting buys little but latency",
+    )
     listing_grace_s: float = Field(
         default=0.3, ge=0, description="once per product, how long to wait for a listing not yet seen"
     )
@@ -53,6 +58,12 @@ class Settings(BaseSettings):
     )
     listing_wait_s: float = Field(
         default=2.0, ge=0, description="how long a batch waits for listings already on the topic to be applied"
+    )
+    fetch_max_wait_ms: int = Field(
+        default=100,
+        ge=1,
+        description="longest the broker holds the worker's fetch when some partition has nothing new; a new "
+        "segment can wait this long behind such a fetch (Faust's own 1500 ms)",
     )
 
     # Security, passed through to the Kafka client for real clusters.

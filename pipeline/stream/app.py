@@ -21,6 +21,7 @@ from typing import Any, TypeVar, cast
 
 import faust
 from faust.streams import Stream
+from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 from faust.types import TP, EventT, StreamT
 
 from models.events import ProductListing, TranscriptSegment
@@ -35,9 +36,31 @@ from pipeline.stream.credentials import faust_credentials
 from pipeline.stream.deadletter import deadletter_record
 from pipeline.stream.listings import TableListings
 from pipeline.stream.offsets import DeliveredOffsets
+from pipeline.stream.writeback import WriteBack
 
 log = logging.getLogger("claimwatch.worker")
 Event = TypeVar("Event", TranscriptSegment, ProductListing)
+
+
+def _shorter_fetch_wait(create: Any) -> Any:
+    """Faust builds its consumer with fetch_max_wait_ms=1500 and no setting for it. While a fetch
+    is held for partitions with nothing new (the listings, mostly), no other fetch is sent to
+    that broker, so new segments wait up to that long: on a quiet listings topic, events came
+    in bursts every 1.5 s. The app says how long instead (`Settings.fetch_max_wait_ms`)."""
+
+    def created(thread: Any, transport: Any) -> Any:
+        consumer = create(thread, transport)
+        wait_ms = getattr(thread.app, "claimwatch_fetch_max_wait_ms", None)
+        if wait_ms is not None:
+            consumer._fetch_max_wait_ms = wait_ms  # aiokafka hands it to its fetcher at start
+        return consumer
+
+    return created
+
+
+AIOKafkaConsumerThread._create_worker_consumer = _shorter_fetch_wait(  # type: ignore[method-assign]
+    AIOKafkaConsumerThread._create_worker_consumer
+)
 
 
 def _log_crash(task: asyncio.Future[None]) -> None:
@@ -104,6 +127,7 @@ class Worker:
             processing_guarantee="at_least_once",
             stream_wait_empty=False,
         )
+        self.app.claimwatch_fetch_max_wait_ms = settings.fetch_max_wait_ms  # type: ignore[attr-defined]  # read by _shorter_fetch_wait
         counts = partitions or {}
 
         def count(name: str) -> int:
@@ -125,12 +149,15 @@ class Worker:
         listings = self.app.GlobalTable("listings", default=None, partitions=listing_partitions, schema=as_json)
         dedup = self.app.Table("dedup", default=dict, partitions=transcript_partitions, schema=as_json)
         context = self.app.Table("context", default=list, partitions=transcript_partitions, schema=as_json)
+        # The room state is written to its tables once per room and batch (see WriteBack).
+        self._judging: EventT | None = None
+        self._room_state = [WriteBack(table, self._event_judged) for table in (context, dedup)]
         self.judge = Judge(
             engine or Engine(load_ruleset(settings.rules_dir)),
             settings,
             listings=TableListings(listings),
-            context_state=context,
-            dedup_state=dedup,
+            context_state=self._room_state[0],
+            dedup_state=self._room_state[1],
         )
         self.counters = self.judge.counters
         # Next offset to apply, per listings partition: lets a segment batch wait for listings
@@ -138,6 +165,7 @@ class Worker:
         self._listing_positions: dict[int, int] = {}
         self._graced: set[str] = set()
         self.offsets = DeliveredOffsets(self._commit)
+        self._delivering: asyncio.Future[None] | None = None  # the last batch's delivery
         self.app.agent(self.listings_topic, name="claimwatch.listings")(self._consume_listings)
         self.app.agent(self.transcripts, name="claimwatch.transcripts")(self._consume_transcripts)
         self.app.timer(30.0)(self._log_counters)
@@ -180,15 +208,19 @@ class Worker:
                 self.judge.listing(listing)
             self._listing_positions[event.message.partition] = event.message.offset + 1
 
-    async def _await_listings(self) -> None:
+    async def _await_listings(self, ask_broker: bool = False) -> None:
         """Wait (bounded) until every listings partition this worker reads is applied up to its
-        end offset on the broker, so a listing sent before a segment is known when it is judged."""
+        end offset, so a listing sent before a segment is known when it is judged. The end is
+        the one the consumer's last fetch saw (no request: asking the broker waits behind the
+        consumer's fetches, most of a second under load), or with `ask_broker` (or before any
+        fetch) the broker's own."""
         consumer = self.app.consumer
         topic = self.listings_topic.get_topic_name()
         mine = [tp for tp in consumer.assignment() if tp.topic == topic]
         if not mine:
             return
-        ends = await consumer.highwaters(*mine)
+        seen = {tp: consumer.highwater(tp) for tp in mine}
+        ends = await consumer.highwaters(*mine) if ask_broker or None in seen.values() else seen
         deadline = time.monotonic() + self.settings.listing_wait_s
         while time.monotonic() < deadline:
             if all(self._listing_position(consumer, tp) >= (end or 0) for tp, end in ends.items()):
@@ -204,16 +236,21 @@ class Worker:
         committed = getattr(consumer, "_committed_offset", {}).get(tp) or 0
         return max(self._listing_positions.get(tp.partition, 0), committed)
 
-    async def _listing_for(self, segment: TranscriptSegment) -> ProductListing | None:
-        listing = self.judge.listing_for(segment)
-        if listing is None and segment.product_id and segment.product_id not in self._graced:
-            # A product with no listing yet: its listing may be in flight from the same producer
-            # on the other topic. Look once more after a short grace, once per product.
-            self._graced.add(segment.product_id)
-            await asyncio.sleep(self.settings.listing_grace_s)
-            await self._await_listings()
-            listing = self.judge.listing_for(segment)
-        return listing
+    async def _grace_new_products(self, segments: list[TranscriptSegment]) -> None:
+        """Products with no listing yet may have theirs in flight from the same producer on the
+        other topic: once per product, the batch waits a short grace and the broker's end of the
+        listings, then judges with what is known. One wait covers every new product of the
+        batch, so a stream of products without listings costs one grace a batch, not one each."""
+        new = {
+            s.product_id
+            for s in segments
+            if s.product_id and s.product_id not in self._graced and self.judge.listing_for(s) is None
+        }
+        if not new:
+            return
+        self._graced.update(new)
+        await asyncio.sleep(self.settings.listing_grace_s)
+        await self._await_listings(ask_broker=True)
 
     # --- transcripts --------------------------------------------------------------------------
 
@@ -236,6 +273,8 @@ class Worker:
         finally:
             judge.cancel()
             # A clean stop commits what was delivered, so a restart does not send it again.
+            if self._delivering is not None:
+                await asyncio.wait([self._delivering], timeout=10)
             await asyncio.wait_for(self.offsets.flush(), timeout=10)
             await self._log_counters()
 
@@ -243,31 +282,44 @@ class Worker:
         while True:
             events = await next_batch(queue, self.settings.batch_size, self.settings.batch_within_s)
             await self._await_listings()
+            decoded = [(event, await self._decode_or_deadletter(event, TranscriptSegment)) for event in events]
+            await self._grace_new_products([segment for _, segment in decoded if segment is not None])
             deliveries = []
-            for event in events:
-                deliveries.extend(await self._judge_segment(stream, event))
-            # At-least-once: an offset moves only after every alert of its batch, and the table
-            # changelogs written for it, are on the broker.
-            if deliveries:
-                await asyncio.gather(*deliveries)
-            await self.app.producer.flush()
-            self.offsets.delivered((event.message.tp, event.message.offset) for event in events)
+            for event, segment in decoded:
+                if segment is not None:
+                    deliveries.extend(await self._judge_segment(event, segment))
+            # Table writes go to the changelog partition of the current event: each room's state
+            # is written as of the last event that changed it, so it restores where it belongs.
+            for state in self._room_state:
+                state.write(stream._set_current_event)
+            # The batch is delivered while the next one is judged; one delivery at a time, so
+            # offsets move in order and no more than two batches are held.
+            if self._delivering is not None:
+                await self._delivering
+            self._delivering = asyncio.ensure_future(self._deliver(deliveries, events))
+
+    async def _deliver(self, deliveries: list[Any], events: list[EventT]) -> None:
+        # At-least-once: an offset moves only after every alert of its batch, and the table
+        # changelogs written for it, are on the broker.
+        if deliveries:
+            await asyncio.gather(*deliveries)
+        await self.app.producer.flush()
+        self.offsets.delivered((event.message.tp, event.message.offset) for event in events)
+
+    def _event_judged(self) -> EventT:
+        assert self._judging is not None, "room state changes only while a segment is judged"
+        return self._judging
 
     async def _commit(self, offsets: Any) -> bool:
         # Faust's own commit path skips partitions this worker no longer owns and keeps its
         # record of committed offsets current; its public commit() only commits acked events.
         return bool(await self.app.consumer._commit_offsets(offsets))  # type: ignore[attr-defined]  # Faust internal, see above
 
-    async def _judge_segment(self, stream: Stream[Any], event: EventT) -> list[Any]:
-        """Judge one record; returns the futures of its alerts' delivery."""
-        segment = await self._decode_or_deadletter(event, TranscriptSegment)
-        if segment is None:
-            return []
-        listing = await self._listing_for(segment)
+    async def _judge_segment(self, event: EventT, segment: TranscriptSegment) -> list[Any]:
+        """Judge one decoded record; returns the futures of its alerts' delivery."""
+        listing = self.judge.listing_for(segment)
         try:
-            # Table writes go to the changelog partition of the current event: point it at this
-            # event, not the last one of the batch, so a room's state restores where it belongs.
-            stream._set_current_event(event)
+            self._judging = event
             alerts = self.judge.segment(segment, listing)
         except Exception as exc:  # one bad segment must not stop the room: dead-letter it
             log.exception("failed on %s", _where(event))

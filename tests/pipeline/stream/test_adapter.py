@@ -21,6 +21,7 @@ from pipeline.stream.app import Worker, next_batch
 from pipeline.stream.deadletter import deadletter_record
 from pipeline.stream.listings import TableListings
 from pipeline.stream.offsets import DeliveredOffsets
+from pipeline.stream.writeback import WriteBack
 
 from ..rulekit import engine, rule
 
@@ -38,6 +39,24 @@ def test_a_dead_letter_keeps_the_bytes_the_reason_and_the_origin() -> None:
     assert base64.b64decode(record["value_base64"]) == b"\xff{" and base64.b64decode(record["key_base64"]) == b"room"
     assert json.loads(deadletter_record(error, topic="t", partition=0, offset=0, key=None, value=None,
                                         now=datetime(2026, 1, 1, tzinfo=UTC)))["key_base64"] is None
+
+
+def test_room_state_reaches_the_table_once_per_room_as_of_the_last_event_that_changed_it() -> None:
+    table: dict[str, Any] = {"old": [0]}
+    judging: list[str] = []
+    state: WriteBack[str] = WriteBack(table, lambda: judging[-1])
+    for event, room, value in [("e1", "a", [1]), ("e2", "b", [2]), ("e3", "a", [1, 3])]:
+        judging.append(event)
+        state[room] = value
+        assert state.get(room) == value and state[room] == value  # reads see the batch's writes
+    assert table == {"old": [0]}  # nothing written while the batch is judged
+    assert state.get("old") == [0] and state.get("none") is None and sorted(state) == ["a", "b", "old"]
+    written_as_of: list[tuple[str, dict[str, Any]]] = []
+    assert state.write(lambda event: written_as_of.append((event, dict(table)))) == 2
+    assert table == {"old": [0], "a": [1, 3], "b": [2]}
+    # Each room written once, under the last event that changed it (its changelog partition).
+    assert [event for event, _ in written_as_of] == ["e3", "e2"]
+    assert state.write(lambda event: None) == 0
 
 
 def test_the_listings_table_is_parsed_once_per_stored_value() -> None:
@@ -137,3 +156,16 @@ def test_the_listings_agent_feeds_the_judge_and_dead_letters_the_rest(worker: Wo
     assert worker.counters.listings == 1 and worker.counters.by_reason == {"json": 1, "schema": 1}
     reasons = [json.loads(value)["reason"] for _, value in worker.dead_letters]  # type: ignore[attr-defined]
     assert reasons == ["json", "schema"]
+
+
+def test_the_worker_consumer_holds_a_fetch_no_longer_than_the_setting(tmp_path: Path) -> None:
+    """Faust fixes the fetch wait at 1500 ms; the worker's own setting replaces it."""
+
+    async def created() -> int:
+        settings = Settings(broker="127.0.0.1:9", topic_prefix="unit.", fetch_max_wait_ms=77)
+        built = Worker(settings, engine(tmp_path, rule("m", "match: {terms: [治疗]}")))
+        thread = built.app.consumer._thread  # type: ignore[attr-defined]
+        consumer = thread._create_worker_consumer(built.app.transport)
+        return int(consumer._fetch_max_wait_ms)
+
+    assert asyncio.run(created()) == 77

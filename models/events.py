@@ -79,7 +79,11 @@ class ProductListing(_EventBase):
     price: float = Field(ge=0)
     original_price: float | None = Field(default=None, ge=0)
     attributes: dict[str, str] = Field(default_factory=dict)
-    certifications: list[str] = Field(default_factory=list)
+    certifications: list[str] | None = Field(
+        default=None,
+        description="registration and certificate numbers the listing shows; left out when the listing says "
+        "nothing about them (unknown: never contradicts a claim), [] when it states there are none",
+    )
 
 
 Event = Annotated[TranscriptSegment | ProductListing, Field(discriminator="type")]

@@ -156,7 +156,9 @@ class ExampleSpec(_Strict):
 
     text: str = Field(min_length=1)
     category: Category | None = None
-    certifications: list[str] = Field(default_factory=list)
+    certifications: list[str] | None = Field(
+        default=None, description="the listing's certifications; [] for a listing that states it has none"
+    )
     price: float | None = None
     original_price: float | None = None
     attributes: dict[str, str] = Field(default_factory=dict)

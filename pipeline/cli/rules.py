@@ -64,7 +64,7 @@ def _print_explanation(ex: Explanation) -> None:
     out.print(f"[bold]tokens[/bold]     {escape(' | '.join(t.text for t in analysis.tokens))}")
     facts = ex.facts
     out.print(f"[bold]product[/bold]    category={facts.category.value if facts.category else 'unknown'} "
-              f"certifications={list(facts.certifications)} source={facts.source}")
+              f"certifications={_certifications_shown(facts)} source={facts.source}")
     if not ex.traces:
         out.print("no rule came close")
     fired_ids = {(f.rule.spec.id, f.hit) for f in ex.fired}
@@ -98,6 +98,9 @@ def rules_explain(
     text: Annotated[str, typer.Argument(help="a sentence as the host said it")],
     category: Annotated[Category | None, typer.Option("--category", "-c")] = None,
     certification: Annotated[list[str] | None, typer.Option("--certification", help="a listed certification")] = None,
+    no_certifications: Annotated[
+        bool, typer.Option("--no-certifications", help="the listing states it has no certification")
+    ] = False,
     price: Annotated[float | None, typer.Option("--price")] = None,
     original_price: Annotated[float | None, typer.Option("--original-price")] = None,
     attribute: Annotated[
@@ -115,9 +118,14 @@ def rules_explain(
             err.print(f"[red]error[/red] --attribute {escape(item)}: expected NAME=VALUE")
             raise typer.Exit(2)
         attributes.append((name.strip(), value.strip()))
-    listed = bool(certification or price is not None or original_price is not None or attributes)
+    listed = bool(certification or no_certifications or price is not None or original_price is not None or attributes)
+    certifications = tuple(certification) if certification else (() if no_certifications else None)
     facts = ProductFacts(
-        category=category, certifications=tuple(certification or ()), price=price, original_price=original_price,
+        category=category, certifications=certifications, price=price, original_price=original_price,
         attributes=tuple(sorted(attributes)), source="command line", listed=listed,
     )
     _print_explanation(load_engine(rules).explain(text, facts))
+
+
+def _certifications_shown(facts: ProductFacts) -> str:
+    return "not given" if facts.certifications is None else str(list(facts.certifications))

@@ -93,6 +93,8 @@ class Contradiction:
 
     def _certifications(self, said: str, facts: ProductFacts) -> Verdict:
         assert self._certification is not None
+        if facts.certifications is None:
+            return Verdict(reason="the listing says nothing about certifications", unknown=True)
         if any(self._certification.search(c) for c in facts.certifications):
             return Verdict(reason="the listing shows a matching certification")
         listed = ", ".join(facts.certifications) or "none"

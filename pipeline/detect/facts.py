@@ -11,7 +11,8 @@ from models.events import Category, ProductListing, TranscriptSegment
 @dataclass(frozen=True)
 class ProductFacts:
     category: Category | None = None
-    certifications: tuple[str, ...] = ()
+    # None: the listing says nothing about certificates (unknown); (): it states there are none.
+    certifications: tuple[str, ...] | None = None
     price: float | None = None
     original_price: float | None = None
     attributes: tuple[tuple[str, str], ...] = ()
@@ -24,7 +25,7 @@ def facts_for(segment: TranscriptSegment, listing: ProductListing | None) -> Pro
     if listing is not None:
         return ProductFacts(
             category=listing.category,
-            certifications=tuple(listing.certifications),
+            certifications=None if listing.certifications is None else tuple(listing.certifications),
             price=listing.price,
             original_price=listing.original_price,
             attributes=tuple(sorted(listing.attributes.items())),

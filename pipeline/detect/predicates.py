@@ -117,7 +117,7 @@ def listing_certification(pattern: str) -> Callable[..., str | None]:
     compiled = re2.compile(pattern)
 
     def test(analysis: Analysis, hit: Hit, facts: ProductFacts) -> str | None:
-        for cert in facts.certifications:
+        for cert in facts.certifications or ():
             if compiled.search(cert):
                 return f"listing certification {cert!r}"
         return None

@@ -37,7 +37,7 @@ def example_events(
 ) -> tuple[TranscriptSegment, ProductListing | None]:
     category = example.category or default_category
     listing: dict[str, object] = {}
-    if example.certifications:
+    if example.certifications is not None:
         listing["certifications"] = example.certifications
     if example.attributes:
         listing["attributes"] = example.attributes

@@ -77,6 +77,27 @@ def test_a_certificate_claim_needs_a_matching_listed_certification(tmp_path: Pat
     assert unknown.evidence.listing_conflict is None
 
 
+def test_a_listing_silent_on_certifications_is_unknown_and_one_listing_none_contradicts(tmp_path: Path) -> None:
+    quiet_when_unknown = rule(
+        "blue-hat",
+        "match: {regex: '蓝帽子'}\ncontradicts: {field: certifications, certification: '国食健'}",
+        kind="listing-contradiction",
+    )
+    claims = inline_engine(tmp_path, quiet_when_unknown)
+    assert _alerts(claims, "我们这是蓝帽子产品", price=99.0) == []  # the listing does not say
+    (alert,) = _alerts(claims, "我们这是蓝帽子产品", certifications=[])  # the listing says: none
+    assert alert.evidence.listing_conflict is not None
+    assert (alert.evidence.listing_conflict.field, alert.evidence.listing_conflict.listed) == ("certifications", "none")
+
+
+def test_the_shipped_approval_rule_waits_for_a_listing_that_states_its_certificates(engine: Engine) -> None:
+    said = make_segment("我们这个是蓝帽子产品 国家批准的 放心吃", "health_food")
+    silent = make_listing("health_food", price=168.0)
+    assert [a for a in detect_segment(engine, said, silent) if a.rule_id == "listing-approval-missing"] == []
+    none = make_listing("health_food", price=168.0, certifications=[])
+    assert [a.rule_id for a in detect_segment(engine, said, none)].count("listing-approval-missing") == 1
+
+
 def test_shipped_price_rule_reads_yuan_and_jiao_and_names_the_listed_prices(engine: Engine) -> None:
     agrees = make_listing("food", price=69.9, original_price=89.9)
     assert detect_segment(engine, make_segment("划线价八十九块九 直播间六十九块九", "food"), agrees) == []

@@ -51,7 +51,10 @@ class Settings(BaseSettings):
         "this one is delivered, so waiting buys little but latency",
     )
     listing_grace_s: float = Field(
-        default=0.3, ge=0, description="once per product, how long to wait for a listing not yet seen"
+        default=0.3,
+        ge=0,
+        description="once per product, how long the batch holding its first segment waits for a listing not yet "
+        "seen (one wait for all such products of the batch)",
     )
     session_timeout_s: float = Field(
         default=20.0, gt=0, description="a worker silent this long leaves the group and its partitions move"

@@ -321,11 +321,13 @@ class SoundIndex:
 
     def _holds_a_term(self, variant: str) -> bool:
         """Words the rules know, said as they are (治 and 肠炎 in 治肠炎), are not a dodge for
-        another word that sounds like them (直肠炎)."""
+        another word that sounds like them (直肠炎). The whole variant being a word the rules
+        know does not count: the rules list dodges too (根直, for 根治)."""
         return any(
             variant[i:j] in self._terms
             for i in range(len(variant))
             for j in range(i + 2, len(variant) + 1)
+            if j - i < len(variant)
         )
 
 

@@ -93,6 +93,20 @@ def test_an_alert_found_by_sound_names_the_variant_and_the_term(tmp_path: Path) 
     assert plain[0].evidence.evasion is None
 
 
+def test_a_dodge_one_rule_lists_is_still_heard_as_its_word_by_the_others(tmp_path: Path) -> None:
+    """A rule may list a dodge itself (根直 in a regex); that does not make 根直 a word "said as
+    it is": every other rule still reads it as 根治 (the README's own example)."""
+    from pipeline.judge.judge import detect_segment
+
+    claims = inline_engine(
+        tmp_path,
+        rule("dodge", "match: {regex: '(?:能|可以)根直'}", kind="medical-claim")
+        + rule("cure", "match: {terms: [根治]}", kind="medical-claim"),
+    )
+    fired = {a.rule_id: a for a in detect_segment(claims, make_segment("这个根直湿疹的效果很好", "cosmetics"), None)}
+    assert fired["cure"].evidence.evasion is not None and fired["cure"].evidence.evasion.variant == "根直"
+
+
 def test_a_list_can_opt_out_of_sound(tmp_path: Path) -> None:
     from pipeline.judge.judge import detect_segment
 

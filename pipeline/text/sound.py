@@ -13,8 +13,8 @@ Guards keep ordinary words that merely sound alike quiet:
   of, a dictionary word (至于 is not 治愈), must keep one of a two-syllable term's characters
   (根直 keeps 根: real evasions do, chance collisions mostly don't) and not only a function
   word (单了 is not 淡了), must not differ from the term only by a function word (是低 is not
-  史低, 能白 is not 嫩白), and must not hold a word the rules know as it is (治肠炎 is not
-  直肠炎);
+  史低, 能白 is not 嫩白), and must not be made of words the rules know, said as they are
+  (治肠炎 is not 直肠炎; 嘴好用, half of it no such word, is 最好用);
 - pinyin must be whole Latin runs, never part of a longer one (no 降糖 inside "jiangtangyao"
   unless the run is exactly that); initials must be a whole run of 2-4 lower-case letters as
   written (upper-case SC or GB is a code, not a dodge) that is not a common abbreviation, unit
@@ -321,14 +321,20 @@ class SoundIndex:
 
     def _holds_a_term(self, variant: str) -> bool:
         """Words the rules know, said as they are (治 and 肠炎 in 治肠炎), are not a dodge for
-        another word that sounds like them (直肠炎). The whole variant being a word the rules
-        know does not count: the rules list dodges too (根直, for 根治)."""
-        return any(
-            variant[i:j] in self._terms
-            for i in range(len(variant))
-            for j in range(i + 2, len(variant) + 1)
-            if j - i < len(variant)
-        )
+        another word that sounds like them (直肠炎): the variant is made of such words, one of
+        them two characters or more. A variant only partly made of them (嘴 and 好用 in 嘴好用,
+        for 最好用) can be a dodge, and so can one that is itself a word the rules know: the
+        rules list dodges too (根直, for 根治)."""
+        n = len(variant)
+        # made[i]: variant[:i] is made of known words; long[i]: one of them has 2+ characters.
+        made, long = [True] + [False] * n, [False] * (n + 1)
+        for end in range(1, n + 1):
+            for start in range(end):
+                piece = variant[start:end]
+                if made[start] and end - start < n and piece in self._terms:
+                    made[end] = True
+                    long[end] = long[end] or long[start] or end - start >= 2
+        return made[n] and long[n]
 
 
 def _pinyin_hit(text: str, term: str, start: int, end: int, part: list[_Place]) -> SoundHit | None:

@@ -12,7 +12,8 @@ Guards keep ordinary words that merely sound alike quiet:
 - a homophone written in Chinese characters must be whole tokens, must not be, or be cut out
   of, a dictionary word (至于 is not 治愈), must keep one of a two-syllable term's characters
   (根直 keeps 根: real evasions do, chance collisions mostly don't) and not only a function
-  word (单了 is not 淡了), must not differ from the term only by a function word (是低 is not
+  word (单了 is not 淡了, 再减 is not 再见), must keep at least half of a longer one (大一码,
+  keeping 大 alone, is not 大姨妈), must not differ from the term only by a function word (是低 is not
   史低, 能白 is not 嫩白), and must not be made of words the rules know, said as they are
   (治肠炎 is not 直肠炎; 嘴好用, half of it no such word, is 最好用);
 - pinyin must be whole Latin runs, never part of a longer one (no 降糖 inside "jiangtangyao"
@@ -50,7 +51,7 @@ _PAIRS_KEPT = 100_000
 _MAX_INITIALS = 4
 # Characters so common in speech that a "homophone" made by one of them is ordinary talk.
 _FUNCTION_CHARS = frozenset(
-    "的地得了着过是在有和与跟把被让给就也都还又才只很太更最能会要可以不没别这那哪个些么吗呢吧啊呀嘛哦"
+    "的地得了着过是在有和与跟把被让给就也都还又再才只很太更最能会要可以不没别这那哪个些么吗呢吧啊呀嘛哦"
 )
 
 
@@ -316,6 +317,10 @@ class SoundIndex:
         differing = [v for v, t in zip(variant, term, strict=False) if v != t]
         shared = [v for v, t in zip(variant, term, strict=False) if v == t]
         if len(term) == 2 and not any(ch not in _FUNCTION_CHARS for ch in shared):
+            return False
+        # A dodge changes a character or two of the word and keeps the rest: one that keeps
+        # less than half of it (大一码 of 大姨妈 keeps 大 alone) is other words that sound alike.
+        if 2 * len(shared) < len(term):
             return False
         return not all(ch in _FUNCTION_CHARS for ch in differing)
 

@@ -14,7 +14,7 @@ from ...conftest import make_segment
 from ..rulekit import engine as inline_engine
 from ..rulekit import rule
 
-TERMS = ["根治", "治愈", "降血压", "史低", "嫩白", "降脂", "治疗", "治", "直肠炎", "肠炎", "减肥", "专柜", "正规", "最好用", "好用"]
+TERMS = ["根治", "治愈", "降血压", "史低", "嫩白", "降脂", "治疗", "治", "直肠炎", "肠炎", "减肥", "专柜", "正规", "最好用", "好用", "再见", "大姨妈"]
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +62,8 @@ def test_what_hosts_say_instead_is_heard_as_the_term(index, text: str, expected:
         "净含量2kg",  # a unit
         "jiangtangyao里面的",  # pinyin must be a whole run
         "家人们点个gz不迷路",  # live-stream slang for 关注
+        "拍一箱再减十块",  # 再 is a function word like 又 and 还: not 再见
+        "胖一点的拿大一码",  # keeps one character of three: not 大姨妈
     ],
 )
 def test_ordinary_words_that_sound_alike_stay_quiet(index, text: str) -> None:

@@ -42,7 +42,12 @@ class Hit:
 
     def gap_to(self, other: Hit) -> int:
         """Characters between two spans; 0 when they touch or overlap."""
-        return max(0, max(self.start, other.start) - min(self.end, other.end))
+        return span_gap((self.start, self.end), (other.start, other.end))
+
+
+def span_gap(a: tuple[int, int], b: tuple[int, int]) -> int:
+    """Characters between two [start, end) spans; 0 when they touch or overlap."""
+    return max(0, max(a[0], b[0]) - min(a[1], b[1]))
 
 
 @dataclass

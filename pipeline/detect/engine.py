@@ -197,11 +197,11 @@ class Engine:
         end_before = len(text[:at].rstrip(" "))  # the kept space belongs to neither side
         plain = NormalizedText(text, text, tuple(range(len(text))), tuple(range(1, len(text) + 1)))
         analysis = analyze_normalized(plain, self.tokenizer, self.terms, self.patterns, self.sounds)
-        starts, ends = analysis.normalized.starts, analysis.normalized.ends  # into `text`
+        # Its map leads into `text`: a hit crosses when it starts before the first part's end
+        # and ends after the second part's start.
         for rule in self.candidates(analysis):
             if rule.applies_to(facts) and any(
-                end > start and starts[start] < end_before and ends[end - 1] > at
-                for start, end in rule.matcher.reach(analysis)
+                _crosses(analysis, span, end_before, at) for span in rule.matcher.reach(analysis)
             ):
                 return True
         return False

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import re2
 
 from models.rules import MatcherSpec
-from pipeline.detect.analysis import Analysis, Hit
+from pipeline.detect.analysis import Analysis, Hit, span_gap
 from pipeline.detect.atoms import Need, all_of, any_of, required_clauses
 from pipeline.ruleset.model import RuleSet
 from pipeline.text.normalize import normalize_term
@@ -111,8 +111,6 @@ class PatternMatcher:
     # For each token the pattern requires, a test one of the text's words must pass (its TEXT,
     # ORTH or LOWER conditions): a text failing one has no match, and no Doc is made for it.
     word_tests: tuple[WordTest, ...] = ()
-    # The pattern, its lists expanded: what the split-claim window reads its language from.
-    pattern: tuple[dict[str, Any], ...] = ()
 
     def need(self) -> Need:
         return self.needed
@@ -200,7 +198,7 @@ class AllMatcher:
         for start, end in anchor.reach(analysis):
             low, high = start, end
             for spans in other_spans:
-                in_reach = [s for s in spans if self.within is None or _gap(s, (start, end)) <= self.within]
+                in_reach = [s for s in spans if self.within is None or span_gap(s, (start, end)) <= self.within]
                 if not in_reach:
                     break
                 low = min(low, min(s for s, _ in in_reach))
@@ -214,11 +212,6 @@ class AllMatcher:
             return []
         partial = [hit for child in self.children for hit in child.hits(analysis)]
         return [Hit(h.start, h.end, f"{h.via} (only part of an `all` matched)") for h in partial]
-
-
-def _gap(a: tuple[int, int], b: tuple[int, int]) -> int:
-    """Characters between two spans, as `Hit.gap_to` counts them."""
-    return max(0, max(a[0], b[0]) - min(a[1], b[1]))
 
 
 _CHARACTER_CLASS = re.compile(r"\[(?:\\.|[^\]\\])*\]")
@@ -394,9 +387,7 @@ class MatcherCompiler:
             self.patterns.append((key, pattern))
             needed = pattern_need(pattern)
             self.atoms.update(needed.literals())
-            return PatternMatcher(
-                key, _describe_pattern(spec.pattern), needed, pattern_word_tests(pattern), tuple(pattern)
-            )
+            return PatternMatcher(key, _describe_pattern(spec.pattern), needed, pattern_word_tests(pattern))
         if spec.any is not None:
             return AnyMatcher([self.compile(child, f"{key}.any{i}") for i, child in enumerate(spec.any)])
         assert spec.all is not None

@@ -76,13 +76,9 @@ def core_rate(lines: list[str]) -> float:
     return len(lines) / (time.perf_counter() - started)
 
 
-def _committed(bootstrap: str, group: str, topic: str) -> int:
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
-    try:
-        offsets = admin.list_group_offsets(group).get(group, {})
-        return sum(meta.offset for tp, meta in offsets.items() if tp.topic == topic and meta.offset > 0)
-    finally:
-        admin.close()
+def _committed(admin: KafkaAdminClient, group: str, topic: str) -> int:
+    offsets = admin.list_group_offsets(group).get(group, {})
+    return sum(meta.offset for tp, meta in offsets.items() if tp.topic == topic and meta.offset > 0)
 
 
 def throughput(settings: Settings, lines: list[str], log_dir: Path) -> tuple[dict[str, float], float]:
@@ -92,15 +88,19 @@ def throughput(settings: Settings, lines: list[str], log_dir: Path) -> tuple[dic
     # Sustained: timed from the first commit past a fifth of the backlog (start-up, new rooms and
     # products, first batches behind it) to the last.
     settled: tuple[float, int] | None = None
+    # One client polled throughout: a connection for each poll, ten a second, would cost the
+    # worker its CPU.
+    admin = KafkaAdminClient(bootstrap_servers=settings.broker)
     try:
         topic = settings.topic("transcripts")
-        while (done := _committed(settings.broker, settings.consumer_group, topic)) < len(lines):
+        while (done := _committed(admin, settings.consumer_group, topic)) < len(lines):
             if settled is None and done >= len(lines) // 5:
                 settled = (time.monotonic(), done)
             time.sleep(0.1)
         finished = time.monotonic()
         rss = _peak_rss_mib(worker.pid)
     finally:
+        admin.close()
         worker.terminate()
         worker.wait(timeout=60)
     since, at = settled or (started, 0)

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-fast lint check-code eval alert-ids bench bench-stream clean
+.PHONY: setup demo test test-fast lint check-code eval alert-ids bench bench-stream soak clean
 
 setup: $(STAMP)
 
@@ -57,3 +57,8 @@ bench: setup
 
 bench-stream: setup
 	$(BIN)/python -m pipeline.ops.bench_stream
+
+# The worker SIGKILLed 10 times while it judges 20,000 segments; every alert `scan` gives must
+# arrive (the test suite runs a small size).
+soak: setup
+	$(BIN)/python -m pipeline.ops.soak

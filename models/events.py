@@ -63,9 +63,10 @@ class TranscriptSegment(_EventBase):
     text: str
     category: Category | None = None
     streamer_id: str | None = None
-    seq: int | None = None
-    start_ms: int | None = None
-    end_ms: int | None = None
+    # Numbers must be JSON numbers: `true` or "99" is a producer's mistake, not a value.
+    seq: int | None = Field(default=None, strict=True)
+    start_ms: int | None = Field(default=None, strict=True)
+    end_ms: int | None = Field(default=None, strict=True)
 
 
 class ProductListing(_EventBase):
@@ -76,8 +77,8 @@ class ProductListing(_EventBase):
     room_id: str | None = None
     category: Category
     title: str
-    price: float = Field(ge=0)
-    original_price: float | None = Field(default=None, ge=0)
+    price: float = Field(ge=0, strict=True)
+    original_price: float | None = Field(default=None, ge=0, strict=True)
     attributes: dict[str, str] = Field(default_factory=dict)
     certifications: list[str] | None = Field(
         default=None,

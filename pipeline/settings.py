@@ -50,6 +50,11 @@ class Settings(BaseSettings):
         description="longest wait to fill a batch while events keep arriving; the next batch is judged while "
         "this one is delivered, so waiting buys little but latency",
     )
+    judge_slice_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="longest a batch is judged before what is judged so far is delivered and committed",
+    )
     listing_grace_s: float = Field(
         default=0.3,
         ge=0,

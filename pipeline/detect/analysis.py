@@ -10,11 +10,12 @@ a spaCy Doc) and every token-pattern match (one spaCy Matcher pass). Rule matche
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 import ahocorasick
 from spacy.matcher import Matcher
@@ -48,6 +49,28 @@ class Hit:
 def span_gap(a: tuple[int, int], b: tuple[int, int]) -> int:
     """Characters between two [start, end) spans; 0 when they touch or overlap."""
     return max(0, max(a[0], b[0]) - min(a[1], b[1]))
+
+
+Item = TypeVar("Item")
+
+
+def longest_apart(items: Iterable[Item], span: Callable[[Item], tuple[int, int]],
+                  order: Callable[[Item], Any]) -> list[Item]:
+    """The items taken in `order` (longest first, say), each kept unless its span overlaps one
+    kept before; returned in text order. Bisection over the kept spans, which never overlap, so
+    a text with thousands of hits costs k log k, not k squared."""
+    starts: list[int] = []
+    ends: list[int] = []
+    kept: list[Item] = []
+    for item in sorted(items, key=order):
+        start, end = span(item)
+        at = bisect_left(starts, end)  # kept spans before `at` start before this one ends
+        if at and ends[at - 1] > start:
+            continue
+        starts.insert(at, start)
+        ends.insert(at, end)
+        kept.insert(at, item)
+    return kept
 
 
 @dataclass
@@ -110,21 +133,49 @@ class Analysis:
 
     def evasion_in(self, start: int, end: int) -> SoundHit | None:
         """The first restored word inside a matched span, if the claim was said by sound."""
-        return next((r for r in self.restorations if r.start < end and r.end > start), None)
+        restorations = self.restorations
+        if len(restorations) < 8:
+            return next((r for r in restorations if r.start < end and r.end > start), None)
+        # Restorations are in text order and do not overlap: the first ending after `start`.
+        at = bisect_right(self._restoration_ends, start)
+        return restorations[at] if at < len(restorations) and restorations[at].start < end else None
+
+    @cached_property
+    def _restoration_ends(self) -> list[int]:
+        return [r.end for r in self.restorations]
 
     def on_token_boundaries(self, start: int, end: int) -> bool:
         return start in self.token_starts and end in self.token_ends
 
     def clause_bounds(self, start: int, end: int) -> tuple[int, int]:
         """The clause around a span: up to punctuation or a spoken pause (dropped whitespace)."""
+        lefts, rights = self._clause_cuts
+        return lefts[bisect_right(lefts, start) - 1], rights[bisect_left(rights, end)]
+
+    @cached_property
+    def _clause_cuts(self) -> tuple[list[int], list[int]]:
+        """Where clauses may begin (after a break, at a pause, at 0) and end (at a break or a
+        pause, at the end), sorted: a clause is found by bisection, so a long text with many
+        claims costs a logarithm per claim, not its length."""
         text, pauses = self.text, self.normalized.pauses
-        left = start
-        while left > 0 and text[left - 1] not in CLAUSE_BREAKS and left not in pauses:
-            left -= 1
-        right = end
-        while right < len(text) and text[right] not in CLAUSE_BREAKS and right not in pauses:
-            right += 1
-        return left, right
+        breaks = [i for i, char in enumerate(text) if char in CLAUSE_BREAKS]
+        lefts = sorted({0, *pauses, *(i + 1 for i in breaks)})
+        rights = sorted({len(text), *pauses, *breaks})
+        return lefts, rights
+
+    def occurring(self, term: str, lo: int, hi: int) -> list[tuple[int, int]]:
+        """The occurrences of `term` that start in [lo, hi), in text order."""
+        spans = self.occurrences.get(term)
+        if not spans:
+            return []
+        starts = self._starts.get(term)
+        if starts is None:
+            starts = self._starts[term] = [start for start, _ in spans]
+        return spans[bisect_left(starts, lo) : bisect_left(starts, hi)]
+
+    @cached_property
+    def _starts(self) -> dict[str, list[int]]:
+        return {}
 
 
 class TermIndex:
@@ -209,13 +260,9 @@ def _restore_by_sound(
         return [(t.start, t.end) for t in words_of(normalized.text)]
 
     found = sounds.find_all(normalized, token_spans)
-    chosen: list[SoundHit] = []
-    for hit in sorted(found, key=lambda h: (-(h.end - h.start), h.start, h.term)):
-        if all(hit.end <= c.start or hit.start >= c.end for c in chosen):
-            chosen.append(hit)
+    chosen = longest_apart(found, lambda h: (h.start, h.end), lambda h: (-(h.end - h.start), h.start, h.term))
     if not chosen:
         return normalized, []
-    chosen.sort(key=lambda h: h.start)
     restored, placed = substitute(normalized, [(h.start, h.end, h.term) for h in chosen])
     moved = [SoundHit(h.term, at, at + len(h.term), h.variant, h.kind) for h, at in zip(chosen, placed, strict=True)]
     return restored, moved

@@ -13,7 +13,15 @@ from dataclasses import dataclass, field, replace
 
 from models.alerts import Evasion, ListingConflict
 from models.rules import ConditionSpec, RuleSpec
-from pipeline.detect.analysis import Analysis, Hit, PatternIndex, TermIndex, analyze, analyze_normalized
+from pipeline.detect.analysis import (
+    Analysis,
+    Hit,
+    PatternIndex,
+    TermIndex,
+    analyze,
+    analyze_normalized,
+    longest_apart,
+)
 from pipeline.detect.contradict import Contradiction
 from pipeline.detect.facts import ProductFacts
 from pipeline.detect.matchers import CompiledMatcher, MatcherCompiler
@@ -59,6 +67,13 @@ class Finding:
     suppressed_by: str | None = None
     reason: str | None = None
     conflict: ListingConflict | None = None  # both sides, for a claim the listing contradicts
+    # Where the last repeat of the same claim ends, when one finding stands for several
+    # (`one_per_claim`); else `end`.
+    last_end: int | None = None
+
+    @property
+    def through(self) -> int:
+        return self.end if self.last_end is None else self.last_end
 
     @classmethod
     def of(
@@ -86,7 +101,8 @@ class Finding:
         """The same finding with its original span (`start`, `end`) moved by `offset` characters,
         for a text analysed as the tail of a longer one (a split claim); `hit`, `words` and
         `clause` stay as they were, in the normalized tail."""
-        return replace(self, start=self.start + offset, end=self.end + offset)
+        last_end = None if self.last_end is None else self.last_end + offset
+        return replace(self, start=self.start + offset, end=self.end + offset, last_end=last_end)
 
 
 @dataclass
@@ -122,11 +138,51 @@ def _crosses(analysis: Analysis, span: tuple[int, int], before: int, after: int)
 
 def _without_overlaps(findings: list[Finding]) -> list[Finding]:
     """Within one rule keep the longest of overlapping hits, so one claim gives one alert."""
+    return longest_apart(
+        findings, lambda f: (f.hit.start, f.hit.end), lambda f: (-f.hit.length, f.hit.start, f.hit.via)
+    )
+
+
+# Hits of one rule judged per clause at most: one claim makes one alert, and this bounds the work
+# of a segment that says the same words a thousand times in one breath.
+HITS_PER_CLAUSE = 16
+
+
+def _bounded(hits: list[Hit], analysis: Analysis) -> list[Hit]:
+    """The hits, or where a clause holds more than HITS_PER_CLAUSE of them, its longest ones (as
+    `_without_overlaps` would prefer them) and the one that ends last (how far the claim
+    reaches), in the order they came."""
+    if len(hits) <= HITS_PER_CLAUSE:
+        return hits
+    by_clause: dict[tuple[int, int], list[int]] = {}
+    for index, hit in enumerate(hits):
+        by_clause.setdefault(analysis.clause_bounds(hit.start, hit.end), []).append(index)
+    kept: list[int] = []
+    for indexes in by_clause.values():
+        if len(indexes) > HITS_PER_CLAUSE:
+            last = max(indexes, key=lambda i: hits[i].end)
+            longest = sorted(indexes, key=lambda i: (-hits[i].length, hits[i].start, hits[i].via))
+            indexes = [*(i for i in longest[: HITS_PER_CLAUSE - 1] if i != last), last]
+        kept.extend(indexes)
+    return [hits[i] for i in sorted(kept)]
+
+
+def one_per_claim(findings: list[Finding]) -> list[Finding]:
+    """The findings with only the first of each rule and claim (its clause, as said): a host who
+    says the same thing five times in one breath made one claim, and a segment of one word
+    repeated makes one alert, not thousands. The one kept remembers where the last of its
+    repeats ends (`through`), so the split-claim window still knows how far the claim reached."""
+    first: dict[tuple[str, str], int] = {}
     kept: list[Finding] = []
-    for finding in sorted(findings, key=lambda f: (-f.hit.length, f.hit.start, f.hit.via)):
-        if all(finding.hit.end <= k.hit.start or finding.hit.start >= k.hit.end for k in kept):
+    for finding in findings:
+        key = (finding.rule.spec.id, finding.clause)
+        at = first.get(key)
+        if at is None:
+            first[key] = len(kept)
             kept.append(finding)
-    return sorted(kept, key=lambda f: f.hit.start)
+        elif finding.end > kept[at].through:
+            kept[at] = replace(kept[at], last_end=finding.end)
+    return kept
 
 
 class Engine:
@@ -210,7 +266,7 @@ class Engine:
         self, rule: CompiledRule, analysis: Analysis, facts: ProductFacts, hits: list[Hit] | None = None
     ) -> list[Finding]:
         findings = []
-        for hit in rule.matcher.hits(analysis) if hits is None else hits:
+        for hit in _bounded(rule.matcher.hits(analysis) if hits is None else hits, analysis):
             for predicate in rule.predicates:
                 reason = predicate.holds(analysis, hit, facts)
                 if reason is not None:
@@ -266,7 +322,8 @@ class Engine:
             else:
                 hits = rule.matcher.hits(analysis)
             fired.extend(_without_overlaps([f for f in self._judge(rule, analysis, facts, hits) if f.fired]))
-        return fired
+        # Across a boundary the caller keeps the crossing findings first, then one per claim.
+        return fired if across is not None else one_per_claim(fired)
 
     def explain(self, text: str, facts: ProductFacts) -> Explanation:
         analysis = self.analyze(text)

@@ -33,8 +33,8 @@ def _occurs_within(
     analysis: Analysis, terms: frozenset[str], lo: int, hi: int, hit: Hit, in_match: bool
 ) -> str | None:
     for term in _present(analysis, terms):
-        for start, end in analysis.occurrences.get(term, ()):
-            if start >= lo and end <= hi and (in_match or not _inside(start, end, hit)):
+        for start, end in analysis.occurring(term, lo, hi):
+            if end <= hi and (in_match or not _inside(start, end, hit)):
                 return term
     return None
 
@@ -58,13 +58,12 @@ def negation(negations: frozenset[str], affirming: frozenset[str], before: int) 
         covered = {
             i
             for term in _present(analysis, affirming)
-            for start, end in analysis.occurrences.get(term, ())
-            if end > lo and start < hit.start
+            for start, end in analysis.occurring(term, lo - len(term) + 1, hit.start)
             for i in range(start, end)
         }
         for term in _present(analysis, negations):
-            for start, end in analysis.occurrences.get(term, ()):
-                if lo <= start < hit.start and not any(i in covered for i in range(start, end)):
+            for start, end in analysis.occurring(term, lo, hit.start):
+                if not any(i in covered for i in range(start, end)):
                     return f"negated by {term!r}"
         return None
 
@@ -74,8 +73,10 @@ def negation(negations: frozenset[str], affirming: frozenset[str], before: int) 
 def phrases(allowed: frozenset[str]) -> Callable[..., str | None]:
     def test(analysis: Analysis, hit: Hit, facts: ProductFacts) -> str | None:
         for term in _present(analysis, allowed):
-            for start, end in analysis.occurrences.get(term, ()):
-                if start <= hit.start and end >= hit.end and (end - start) > hit.length:
+            if len(term) <= hit.length:
+                continue
+            for _, end in analysis.occurring(term, hit.end - len(term), hit.start + 1):
+                if end >= hit.end:
                     return f"part of allowed phrase {term!r}"
         return None
 

@@ -22,13 +22,13 @@ class Deduplicator:
         """The alerts to publish; remembers them so that repeats inside the window are dropped."""
         if self.window <= 0 or not alerts:
             return alerts
-        by_room: dict[str, list[Alert]] = {}
-        for alert in alerts:
-            by_room.setdefault(alert.room_id, []).append(alert)
-        admitted: list[Alert] = []
+        by_room: dict[str, list[tuple[int, Alert]]] = {}
+        for index, alert in enumerate(alerts):
+            by_room.setdefault(alert.room_id, []).append((index, alert))
+        admitted: list[tuple[int, Alert]] = []
         for room, room_alerts in by_room.items():
             seen = dict(self.state.get(room) or {})
-            for alert in room_alerts:
+            for index, alert in room_alerts:
                 now = alert.ts.timestamp()
                 key = f"{alert.rule_id}\x1f{alert.evidence.claim}"
                 last = seen.get(key)
@@ -37,8 +37,8 @@ class Deduplicator:
                 if last is not None and last[1] != alert.event_id and abs(now - float(last[0])) < self.window:
                     continue
                 seen[key] = [now, alert.event_id]
-                admitted.append(alert)
+                admitted.append((index, alert))
             newest = max(float(entry[0]) for entry in seen.values())
             # Keep the state small: what is older than the window can no longer suppress anything.
             self.state[room] = {k: e for k, e in seen.items() if newest - float(e[0]) < self.window}
-        return sorted(admitted, key=alerts.index)
+        return [alert for _, alert in sorted(admitted, key=lambda pair: pair[0])]

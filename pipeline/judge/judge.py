@@ -60,7 +60,7 @@ def _detect(
     analysis = engine.analyze(segment.text)
     findings = engine.detect(analysis, facts)
     alerts = [build_alert(segment, f, facts, engine.version) for f in findings]
-    claims = [(f.rule.spec.id, f.start, f.end) for f in findings]
+    claims = [(f.rule.spec.id, f.start, f.through) for f in findings]
     if before:
         across, reaching_in = claims_across(engine, segment, facts, before, alerts, analysis)
         alerts.extend(across)

@@ -21,7 +21,7 @@ from typing import Any
 from models.alerts import Alert
 from models.events import TranscriptSegment
 from pipeline.detect.analysis import Analysis
-from pipeline.detect.engine import Engine
+from pipeline.detect.engine import Engine, one_per_claim
 from pipeline.detect.facts import ProductFacts
 from pipeline.judge.build_alerts import alert_id, build_alert
 
@@ -129,12 +129,12 @@ def claims_across(
     if analysis is not None and not engine.may_cross(earlier_text[skip:], analysis, facts):
         return [], []
     analysis = engine.analyze(joined[skip:])
-    crossing = [
+    crossing = one_per_claim([
         finding
         for finding in (f.moved(skip) for f in engine.detect(analysis, facts, (boundary - 1 - skip, boundary - skip)))
         if finding.start < boundary - 1 and finding.end > boundary
-    ]
-    reaching_in = [(f.rule.spec.id, max(0, f.start - boundary), f.end - boundary) for f in crossing]
+    ])
+    reaching_in = [(f.rule.spec.id, max(0, f.start - boundary), f.through - boundary) for f in crossing]
     if not crossing:
         return [], reaching_in
     earlier = _earlier_claims(before)

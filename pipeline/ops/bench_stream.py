@@ -31,7 +31,7 @@ from pipeline.judge.scan import Scanner
 from pipeline.kafka.broker import EmbeddedBroker
 from pipeline.kafka.feed import send_events
 from pipeline.kafka.topics import ensure_topics
-from pipeline.ops.livemix import live_mix
+from pipeline.ops.livemix import live_events
 from pipeline.ops.local import start_worker
 from pipeline.ruleset import load_ruleset
 from pipeline.settings import Settings, load_settings
@@ -44,14 +44,6 @@ ROOMS = 50
 # Segments sent before timing starts: the worker's first batches learn the rooms and products
 # (each new product waits its listing grace once) and fill its caches.
 WARMUP_S = 5.0
-
-
-def _events(count: int, tag: str, first_ms: int, every_ms: int) -> list[dict[str, object]]:
-    return [
-        {"type": "transcript", "event_id": f"{tag}-{i}", "room_id": f"room-{i % ROOMS}",
-         "product_id": f"p-{i % ROOMS}", "ts": first_ms + i * every_ms, "text": line.text, "category": line.category}
-        for i, line in enumerate(live_mix(count))
-    ]  # fmt: skip
 
 
 def _lines(events: list[dict[str, object]]) -> list[str]:
@@ -116,7 +108,7 @@ def latency(
     warmup = int(rate * warmup_s)
     total = warmup + int(rate * seconds)
     now = int(time.time() * 1000)
-    events = _events(total, "lat", now, int(1000 * ROOMS / rate))
+    events = live_events(total, "lat", now, int(1000 * ROOMS / rate), ROOMS)
     sent_at: dict[str, float] = {}
     latencies: list[float] = []
     # A short fetch wait: the alerts arrive on one partition at a time, and the others' held
@@ -186,7 +178,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0, help="how long segments are sent for latency")
     parser.add_argument("--rate", type=float, default=None, help="latency at this rate (default: half the measured)")
     args = parser.parse_args()
-    lines = _lines(_events(args.backlog, "tp", 1_767_225_600_000, 5000 // ROOMS))
+    lines = _lines(live_events(args.backlog, "tp", 1_767_225_600_000, 5000 // ROOMS, ROOMS))
     core = core_rate(lines)
     with EmbeddedBroker(port=0) as broker, tempfile.TemporaryDirectory() as tmp:
         stamp = int(time.time())

@@ -139,3 +139,13 @@ def live_mix(segments: int, seed: int = SEED, distinct: int = 2000) -> list[Line
         else:
             lines.append(Line(rng.choice(talk), None, False))
     return lines
+
+
+def live_events(count: int, tag: str, first_ms: int, every_ms: int, rooms: int = 50) -> list[dict[str, object]]:
+    """The live mix as transcript events of `rooms` rooms (one product each), said in turn every
+    `every_ms` from `first_ms`; ids are `<tag>-<n>`."""
+    return [
+        {"type": "transcript", "event_id": f"{tag}-{i}", "room_id": f"room-{i % rooms}",
+         "product_id": f"p-{i % rooms}", "ts": first_ms + i * every_ms, "text": line.text, "category": line.category}
+        for i, line in enumerate(live_mix(count))
+    ]  # fmt: skip

@@ -9,7 +9,7 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from models.alerts import Alert
@@ -27,16 +27,18 @@ with warnings.catch_warnings():
 
 
 def start_worker(
-    settings: Settings, log_path: Path, timeout_s: float = 120.0, own_session: bool = False
+    settings: Settings, log_path: Path, timeout_s: float = 120.0, own_session: bool = False,
+    env: Mapping[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
     """`claimwatch worker` in a subprocess; returns once it has joined and is consuming.
-    `own_session` puts it in a process group of its own, so it can be killed as a whole."""
+    `own_session` puts it in a process group of its own, so it can be killed as a whole; `env`
+    adds settings (CLAIMWATCH_*) to its environment."""
     args = [sys.executable, "-m", "pipeline.cli", "worker", "--broker", settings.broker,
             "--topic-prefix", settings.topic_prefix, "--partitions", str(settings.partitions),
             "--rules", str(settings.rules_dir), "--dedup-window", str(settings.dedup_window_s)]
     with open(log_path, "ab") as log:
-        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
-                                env={**os.environ, "PYTHONUNBUFFERED": "1"}, start_new_session=own_session)
+        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=own_session,
+                                env={**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"})
 
     def log_text() -> str:
         return log_path.read_text(encoding="utf-8", errors="replace")

@@ -284,19 +284,38 @@ class Worker:
             await self._await_listings()
             decoded = [(event, await self._decode_or_deadletter(event, TranscriptSegment)) for event in events]
             await self._grace_new_products([segment for _, segment in decoded if segment is not None])
-            deliveries = []
-            for event, segment in decoded:
-                if segment is not None:
-                    deliveries.extend(await self._judge_segment(event, segment))
-            # Table writes go to the changelog partition of the current event: each room's state
-            # is written as of the last event that changed it, so it restores where it belongs.
-            for state in self._room_state:
-                state.write(stream._set_current_event)
-            # The batch is delivered while the next one is judged; one delivery at a time, so
-            # offsets move in order and no more than two batches are held.
-            if self._delivering is not None:
-                await self._delivering
-            self._delivering = asyncio.ensure_future(self._deliver(deliveries, events))
+            start = 0
+            while start < len(decoded):
+                start = await self._judge_slice(stream, decoded, start)
+                await asyncio.sleep(0)  # heartbeats and fetches run between slices
+
+    async def _judge_slice(
+        self, stream: Stream[Any], decoded: list[tuple[EventT, TranscriptSegment | None]], start: int
+    ) -> int:
+        """Judge the batch from `start` for at most `judge_slice_s` (and one segment more), then
+        hand what was judged to delivery; returns where it stopped. A batch of costly segments
+        is so delivered and committed piece by piece, never held for minutes."""
+        deadline = time.monotonic() + self.settings.judge_slice_s
+        deliveries = []
+        end = start
+        while end < len(decoded):
+            event, segment = decoded[end]
+            end += 1
+            if segment is not None:
+                deliveries.extend(await self._judge_segment(event, segment))
+                if time.monotonic() > deadline:
+                    break
+        # Table writes go to the changelog partition of the current event: each room's state
+        # is written as of the last event that changed it, so it restores where it belongs.
+        for state in self._room_state:
+            state.write(stream._set_current_event)
+        # A slice is delivered while the next one is judged; one delivery at a time, so
+        # offsets move in order and no more than two slices are held.
+        if self._delivering is not None:
+            await self._delivering
+        judged = [event for event, _ in decoded[start:end]]
+        self._delivering = asyncio.ensure_future(self._deliver(deliveries, judged))
+        return end
 
     async def _deliver(self, deliveries: list[Any], events: list[EventT]) -> None:
         # At-least-once: an offset moves only after every alert of its batch, and the table

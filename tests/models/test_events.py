@@ -39,3 +39,19 @@ def test_extra_fields_are_kept() -> None:
 def test_negative_price_is_rejected() -> None:
     with pytest.raises(ValidationError):
         ProductListing(event_id="l", product_id="p", ts=0, category="food", title="x", price=-1)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("price", "99"), ("price", True), ("original_price", "199"), ("seq", True), ("seq", "3"), ("start_ms", "10")],
+)
+def test_numbers_must_be_json_numbers_not_strings_or_booleans(field: str, value: object) -> None:
+    base: dict[str, object] = (
+        {"type": "listing", "event_id": "l", "product_id": "p", "ts": 0, "category": "food", "title": "x", "price": 9}
+        if field in ("price", "original_price")
+        else {"type": "transcript", "event_id": "s", "room_id": "r", "ts": 0, "text": "hi"}
+    )
+    with pytest.raises(ValidationError) as caught:
+        parse_event({**base, field: value})
+    assert {err["loc"][-1] for err in caught.value.errors()} == {field}
+    assert parse_event({**base, field: 7}).model_dump()[field] == 7

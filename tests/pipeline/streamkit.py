@@ -22,13 +22,14 @@ def unique_prefix() -> str:
 
 
 class WorkerProcess:
-    def __init__(self, bootstrap: str, prefix: str, log_dir: Path):
+    def __init__(self, bootstrap: str, prefix: str, log_dir: Path, env: dict[str, str] | None = None):
         self.settings = Settings(broker=bootstrap, topic_prefix=prefix, partitions=2)
+        self.env = env
         self.log_path = log_dir / f"worker-{uuid.uuid4().hex[:6]}.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> WorkerProcess:
-        self.proc = start_worker(self.settings, self.log_path, own_session=True)
+        self.proc = start_worker(self.settings, self.log_path, own_session=True, env=self.env)
         return self
 
     def log(self) -> str:

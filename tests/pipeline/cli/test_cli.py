@@ -98,3 +98,21 @@ def test_eval_prints_scores_and_lists_mistakes(tmp_path: Path) -> None:
 def test_eval_of_a_corpus_that_cannot_be_read_is_a_one_line_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["eval", str(tmp_path / "missing.jsonl")])
     assert result.exit_code == 2 and "cannot read the corpus" in result.output
+
+
+def test_scan_numbers_lines_by_newline_only_and_goes_on_past_hostile_lines(tmp_path: Path) -> None:
+    ruleset(tmp_path, rule("t", "match: {terms: [最好]}"))
+    good = {"type": "transcript", "event_id": "s1", "room_id": "r1", "ts": 0, "text": "这是最好的"}
+    events = tmp_path / "events.jsonl"
+    lines = [
+        '{"type": "transcript", "event_id": "cr", "room_id": "r1", "ts": 0, "text": "a\rb"}',  # a raw CR
+        "[" * 10_000 + "]" * 10_000,
+        '{"type": "transcript", "event_id": "big", "room_id": "r1", "ts": ' + "1" * 4301 + ', "text": "x"}',
+        json.dumps(good, ensure_ascii=False),
+    ]
+    events.write_bytes("\r\n".join(lines).encode("utf-8") + b"\r\n")  # and Windows line ends
+    result = runner.invoke(app, ["scan", str(events), "--rules", str(tmp_path / "rules")])
+    assert result.exit_code == 1, result.output
+    rejected = [line for line in result.output.splitlines() if line.startswith("rejected")]
+    assert [line.split(":")[0] for line in rejected] == ["rejected line 1", "rejected line 2", "rejected line 3"]
+    assert "1 alerts" in result.output and "3 bad lines" in result.output

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -169,3 +170,35 @@ def test_the_worker_consumer_holds_a_fetch_no_longer_than_the_setting(tmp_path: 
         return int(consumer._fetch_max_wait_ms)
 
     assert asyncio.run(created()) == 77
+
+
+def test_a_costly_batch_is_delivered_slice_by_slice_in_order(tmp_path: Path) -> None:
+    settings = Settings(broker="127.0.0.1:9", topic_prefix="unit.", judge_slice_s=0.01)
+    built = Worker(settings, engine(tmp_path, rule("m", "match: {terms: [治疗]}")))
+    delivered: list[list[int]] = []
+
+    async def judge_slowly(event: Any, segment: Any) -> list[Any]:
+        time.sleep(0.004)  # a costly segment: the slice's time runs out after a few
+        return []
+
+    async def deliver(deliveries: list[Any], events: list[Any]) -> None:
+        delivered.append(events)
+
+    class Stream:
+        def _set_current_event(self, event: Any) -> None:
+            pass
+
+    built._judge_segment = judge_slowly  # type: ignore[method-assign]
+    built._deliver = deliver  # type: ignore[method-assign]
+    batch = [(n, object()) for n in range(30)]
+
+    async def run() -> None:
+        start = 0
+        while start < len(batch):
+            start = await built._judge_slice(Stream(), batch, start)  # type: ignore[arg-type]
+        assert built._delivering is not None
+        await built._delivering
+
+    asyncio.run(run())
+    assert len(delivered) > 1, "the whole batch was held for one delivery"
+    assert [n for piece in delivered for n in piece] == list(range(30))

@@ -13,6 +13,7 @@ import pytest
 from pipeline.detect.engine import Engine
 from pipeline.judge.scan import Scanner
 from pipeline.kafka.feed import read_to_end, send_events
+from pipeline.kafka.topics import ensure_topics
 
 from ...conftest import DATA
 from ..streamkit import ROOT, WorkerProcess, read_json, unique_prefix
@@ -206,3 +207,26 @@ def test_two_workers_share_the_partitions_and_give_the_alerts_scan_gives(
     # may make one re-read a few, never fewer).
     judged = [int(re.findall(r"segments=(\d+)", worker.log())[-1]) for worker in (first, second)]
     assert all(judged) and sum(judged) >= len(events), judged
+
+
+def test_costly_segments_make_one_alert_per_claim_and_all_are_committed(
+    kafka_bootstrap: str, engine: Engine, tmp_path: Path
+) -> None:
+    # Segments of one claim said over and over, queued at once, judged in slices of 50 ms.
+    events = [transcript(f"flood-{i}", f"room-{i % 3}", "根治湿疹" * 500, 30 * i, category="drug") for i in range(40)]
+    expected = scan_alerts(engine, events)
+    assert len(expected) <= 6 * len(events)  # one alert per claim and rule, not one per repeat
+    prefix = unique_prefix()
+    worker = WorkerProcess(kafka_bootstrap, prefix, tmp_path, env={"CLAIMWATCH_JUDGE_SLICE_S": "0.05"})
+    ensure_topics(worker.settings)
+    send_events(kafka_bootstrap, prefix, events)  # a backlog
+    with worker:
+        got = read_until(kafka_bootstrap, f"{prefix}alerts", set(by_id(expected)), timeout_s=120)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            committed, _ = committed_and_end(kafka_bootstrap, worker.settings.consumer_group, f"{prefix}transcripts")
+            if sum(committed.values()) == len(events):
+                break
+            time.sleep(0.5)
+    assert by_id(got).keys() == by_id(expected).keys()
+    assert sum(committed.values()) == len(events)

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-fast lint check-code eval alert-ids bench bench-stream soak clean
+.PHONY: setup demo test test-fast lint check-code eval alert-ids bench bench-stream soak fuzz clean
 
 setup: $(STAMP)
 
@@ -62,3 +62,8 @@ bench-stream: setup
 # arrive (the test suite runs a small size).
 soak: setup
 	$(BIN)/python -m pipeline.ops.soak
+
+# 100,000 hostile records through scan and through the worker: each judged or rejected with the
+# same reason by both, the same alerts (the test suite runs a small size).
+fuzz: setup
+	$(BIN)/python -m pipeline.ops.fuzz

@@ -67,5 +67,9 @@ class BrokerInterrupted(BrokerError):
     """start() was cancelled (SIGTERM/SIGINT during start-up); the broker has been stopped."""
 
 
+class WorkerFailed(ClaimwatchError):
+    """The worker stopped on a failure of its own (not of a record): nothing past it was committed."""
+
+
 class WorkerStartError(ClaimwatchError):
     """The worker subprocess exited or did not become ready."""

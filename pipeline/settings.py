@@ -50,6 +50,9 @@ class Settings(BaseSettings):
         description="longest wait to fill a batch while events keep arriving; the next batch is judged while "
         "this one is delivered, so waiting buys little but latency",
     )
+    health_file: Path | None = Field(
+        default=None, description="the worker keeps its health here as JSON (status, counts, time), for a probe"
+    )
     judge_slice_s: float = Field(
         default=1.0,
         gt=0,

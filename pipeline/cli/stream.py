@@ -36,8 +36,10 @@ def worker(
     rules: RulesOption = None,
     loglevel: Annotated[str, typer.Option("--loglevel")] = "info",
 ) -> None:
-    """Run the stream worker: transcripts and listings in, alerts and dead letters out."""
-    from pipeline.stream.app import run_worker
+    """Run the stream worker: transcripts and listings in, alerts and dead letters out. Exit
+    status 70 when it stopped on a failure of its own (nothing past it committed)."""
+    from pipeline.errors import WorkerFailed
+    from pipeline.stream.app import EXIT_WORKER_FAILED, run_worker
 
     settings = load_settings(
         broker=broker, topic_prefix=topic_prefix, partitions=partitions, dedup_window_s=dedup_window, rules_dir=rules
@@ -45,6 +47,9 @@ def worker(
     load_rules(settings.rules_dir)  # fail fast, with located errors, on a broken rule set
     try:
         run_worker(settings, loglevel)
+    except WorkerFailed as exc:
+        err.print(f"[red]error[/red] {escape(str(exc))}")
+        raise typer.Exit(EXIT_WORKER_FAILED) from None
     except ClaimwatchError as exc:  # the topics could not be created: the broker is unreachable
         err.print(f"[red]error[/red] {escape(str(exc))}")
         raise typer.Exit(1) from None

@@ -21,6 +21,7 @@ import ahocorasick
 from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
+from pipeline.detect.token_regex import with_re2_regexes
 from pipeline.text.normalize import NormalizedText, normalize, substitute
 from pipeline.text.sound import SoundHit, SoundIndex
 from pipeline.text.tokenize import ChineseTokenizer, Token
@@ -207,7 +208,7 @@ class PatternIndex:
         self._count = 0
 
     def add(self, key: str, pattern: list[dict[str, Any]]) -> None:
-        self._matcher.add(key, [pattern])
+        self._matcher.add(key, [with_re2_regexes(pattern)])
         self._count += 1
 
     def find_all(self, doc: Doc) -> dict[str, list[tuple[int, int]]]:

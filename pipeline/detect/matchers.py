@@ -261,7 +261,7 @@ class WordTest:
 
     lower: bool
     allowed: frozenset[str] | None = None
-    regex: re.Pattern[str] | None = None
+    regex: re2._Regexp | None = None
     barred: frozenset[str] = frozenset()
 
     def __call__(self, word: str) -> bool:
@@ -291,7 +291,7 @@ def _word_tests(token: dict[str, Any]) -> list[WordTest]:
             if allowed is not None and (not allowed or any(not v.strip() for v in allowed)):
                 allowed = None
             regex = value.get("REGEX")
-            compiled = re.compile(regex) if isinstance(regex, str) and not _MAY_MATCH_SPACE.search(regex) else None
+            compiled = re2.compile(regex) if isinstance(regex, str) and not _MAY_MATCH_SPACE.search(regex) else None
             unlisted = value.get("NOT_IN")
             barred = frozenset(v for v in unlisted if isinstance(v, str)) if isinstance(unlisted, list) else frozenset()
             if allowed is not None or compiled is not None:  # NOT_IN alone may hold for whitespace

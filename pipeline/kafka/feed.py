@@ -4,15 +4,29 @@ tests; they use kafka-python, not the worker's client, so they test the worker f
 
 from __future__ import annotations
 
-import json
 import time
 import warnings
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+import orjson
+
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+
+def route_raw(raw: bytes, prefix: str) -> tuple[str, bytes | None, bool]:
+    """Where a line belongs, read as the worker would (orjson: no recursion limit to hit on a
+    deeply nested record): its topic, its key and whether it is a listing. A line that is no
+    JSON object goes to the transcripts topic, where the worker dead-letters it."""
+    try:
+        record = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        record = {}
+    record = record if isinstance(record, dict) else {}
+    topic, key = route(record, prefix)
+    return topic, key, record.get("type") == "listing"
 
 
 def route(record: dict[str, Any], prefix: str) -> tuple[str, bytes | None]:
@@ -32,13 +46,9 @@ def send_events(bootstrap: str, prefix: str, lines: Iterable[str | bytes]) -> in
             raw = line.encode("utf-8") if isinstance(line, str) else line
             if not raw.strip():
                 continue
-            try:
-                record = json.loads(raw)
-            except ValueError:
-                record = {}
-            topic, key = route(record if isinstance(record, dict) else {}, prefix)
+            topic, key, is_listing = route_raw(raw, prefix)
             producer.send(topic, key=key, value=raw.rstrip(b"\n"))
-            if isinstance(record, dict) and record.get("type") == "listing":
+            if is_listing:
                 producer.flush()
             sent += 1
         producer.flush()
@@ -95,6 +105,27 @@ def read_to_end(bootstrap: str, topic: str, *, timeout_s: float = 60.0) -> list[
                 raise TimeoutError(f"{topic} not read to its end in {timeout_s:.0f}s")
             for batch in consumer.poll(timeout_ms=500).values():
                 records.extend(batch)
+    finally:
+        consumer.close()
+    return records
+
+
+def read_offsets(config: dict[str, Any], topic: str, partition: int, start: int, end: int,
+                 timeout_s: float = 30.0) -> list[Any]:
+    """The records of one partition at offsets start..end-1, read directly (no group); offsets
+    that hold no record yield nothing. `config`: kafka-python connection settings."""
+    tp = TopicPartition(topic, partition)
+    consumer = KafkaConsumer(enable_auto_commit=False, group_id=None, **config)
+    records: list[Any] = []
+    try:
+        consumer.assign([tp])
+        consumer.seek(tp, start)
+        deadline = time.monotonic() + timeout_s
+        while consumer.position(tp) < end:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{topic}[{partition}] offsets {start}..{end - 1} not read in {timeout_s:.0f}s")
+            for batch in consumer.poll(timeout_ms=500).values():
+                records.extend(r for r in batch if r.offset < end)
     finally:
         consumer.close()
     return records

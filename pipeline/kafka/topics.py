@@ -16,6 +16,16 @@ with warnings.catch_warnings():
     from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 TOPIC_NAMES = ("transcripts", "listings", "alerts", "deadletter")
+# The worker's tables, each with the input topic it is partitioned like. Their changelog topics
+# are created here too, before the worker starts: Faust creates them itself only after its first
+# assignment, and a worker that got its partitions first wrote every change into a missing topic
+# (PartitionsMismatch for each segment, while it said it was ready).
+TABLES = {"listings": "listings", "dedup": "transcripts", "context": "transcripts"}
+
+
+def changelog_topic(settings: Settings, table: str) -> str:
+    """The name Faust gives a table's changelog: `<app id>-<table>-changelog`."""
+    return f"{settings.consumer_group}-{table}-changelog"
 
 
 
@@ -63,13 +73,38 @@ def ensure_topics(settings: Settings, timeout_s: float = 60.0) -> dict[str, int]
                     admin.create_topics(missing)
                 except TopicAlreadyExistsError:
                     pass  # another worker created it first
-            return {name: _partition_count(admin, name, settings.partitions) for name in names}
+            counts = {name: _partition_count(admin, name, settings.partitions) for name in names}
+            _ensure_changelogs(admin, settings, counts, existing)
+            return counts
         except KafkaError as exc:
             last_error = exc
             time.sleep(0.5)
         finally:
             admin.close()
     raise TopicError(f"could not create topics {names} on {settings.broker}: {last_error}")
+
+
+def _ensure_changelogs(admin: KafkaAdminClient, settings: Settings, counts: dict[str, int], existing: set[str]) -> None:
+    """Create the tables' changelog topics (compacted, partitioned like their input topic), or
+    check the ones there: a changelog with another partition count cannot take the table's
+    writes, and must be named now rather than fail on every segment."""
+    wanted = {changelog_topic(settings, table): counts[settings.topic(like)] for table, like in TABLES.items()}
+    missing = [
+        NewTopic(name, num_partitions=partitions, replication_factor=settings.replication_factor,
+                 topic_configs={"cleanup.policy": "compact"})
+        for name, partitions in wanted.items()
+        if name not in existing
+    ]  # fmt: skip
+    if missing:
+        try:
+            admin.create_topics(missing)
+        except TopicAlreadyExistsError:
+            pass
+    for name, partitions in wanted.items():
+        found = _partition_count(admin, name, partitions)
+        if found != partitions:
+            raise TopicError(f"changelog topic {name} has {found} partitions but its table needs {partitions} (like "
+                             f"its input topic): delete it, or give this worker another group id")
 
 
 def _partition_count(admin: KafkaAdminClient, name: str, default: int) -> int:

@@ -16,6 +16,7 @@ from models.rules import ConditionSpec, MatcherSpec
 from pipeline.errors import RuleError
 from pipeline.ruleset.model import RuleSet
 from pipeline.ruleset.refs import (
+    LIST_REF,
     condition_list_refs,
     contradiction_list_refs,
     iter_matchers,
@@ -35,11 +36,96 @@ MAX_REGEX_LINE = 300
 REGEX_KEYS = frozenset({"regex", "certification"})
 
 
+# Bounds that keep a rule set from exhausting the machine that loads it: lists that reference
+# lists can expand geometrically (ten lists of ten references each: 10^10 words from a few
+# hundred bytes), and a token pattern is matched token by token. Tens of thousands of words in a
+# list are normal moderation practice; these are far above that.
+MAX_LIST_TERMS = 100_000
+MAX_RULESET_TERMS = 1_000_000
+MAX_PATTERN_TOKENS = 64
+# How much of a regex an error message quotes.
+SHOWN_REGEX = 120
+
+
+def shown(regex: str) -> str:
+    """A regex as an error message quotes it: whole when short, else its start and its size."""
+    if len(regex) <= SHOWN_REGEX:
+        return repr(regex)
+    return f"{regex[:SHOWN_REGEX]!r}… ({len(regex):,} characters)"
+
+
+def list_sizes(lists: dict[str, list[str]]) -> tuple[dict[str, int], list[list[str]]]:
+    """How many words each list expands to (its own and those of the lists it references, with
+    repeats), counted without expanding anything; and every circle of references found. Lists
+    whose expansion reaches a circle count as 0."""
+    sizes: dict[str, int] = {}
+    cycles: list[list[str]] = []
+    state: dict[str, int] = {}  # 1: being counted (on the path), 2: counted
+    for root in lists:
+        if state.get(root) == 2:
+            continue
+        path: list[str] = []
+        stack: list[tuple[str, Iterator[str]]] = [(root, iter(list_refs(lists[root])))]
+        state[root] = 1
+        path.append(root)
+        while stack:
+            name, refs = stack[-1]
+            ref = next(refs, None)
+            if ref is None:
+                stack.pop()
+                path.pop()
+                state[name] = 2
+                items = lists[name]
+                total = 0
+                for item in items:
+                    found = LIST_REF.match(item)
+                    total += sizes.get(found.group(1), 0) if found else 1
+                sizes[name] = total
+                continue
+            if ref not in lists or state.get(ref) == 2:
+                continue
+            if state.get(ref) == 1:
+                cycles.append([*path[path.index(ref):], ref])
+                continue
+            state[ref] = 1
+            path.append(ref)
+            stack.append((ref, iter(list_refs(lists[ref]))))
+    return sizes, cycles
+
+
+def _size_problems(ruleset: RuleSet, problems: _Problems) -> bool:
+    """Report lists too large or referring to each other in a circle; True if any was found
+    (nothing may then be expanded)."""
+    before = len(problems.found)
+    sizes, cycles = list_sizes(ruleset.lists)
+    for cycle in cycles:
+        problems.at("list", cycle[0], f"lists refer to each other in a circle: {' -> '.join('$' + n for n in cycle)}")
+    for name, size in sizes.items():
+        if size > MAX_LIST_TERMS:
+            problems.at("list", name, f"expands to {size:,} words (over {MAX_LIST_TERMS:,}): lists referencing lists "
+                        "multiply; reference each list once")
+    total = sum(sizes.values())
+    if total > MAX_RULESET_TERMS and len(problems.found) == before:
+        where = next(iter(ruleset.lists), "")
+        problems.at("list", where, f"the lists expand to {total:,} words in all (over {MAX_RULESET_TERMS:,})")
+    return len(problems.found) > before
+
+
+def _quiet_options() -> Any:
+    options = re2.Options()
+    options.log_errors = False  # RE2 would also print its own C++ log line for each error
+    return options
+
+
+_QUIET = _quiet_options()
+
+
 def _re2_error(pattern: str) -> str | None:
     try:
-        re2.compile(pattern)
+        re2.compile(pattern, _QUIET)
     except re2.error as exc:
-        return str(exc)
+        reason = exc.args[0] if exc.args else exc
+        return reason.decode("utf-8", "replace") if isinstance(reason, bytes) else str(reason)
     return None
 
 
@@ -102,6 +188,8 @@ def errors(ruleset: RuleSet) -> list[RuleError]:
     lists, fragments = ruleset.lists, ruleset.fragments
     for name, items in lists.items():
         problems.unknown_lists("list", name, list_refs(items), "the list")
+    if _size_problems(ruleset, problems):
+        return problems.found  # the checks below expand lists
     for name in sorted(set(lists) & set(fragments)):
         problems.at("fragment", name, f"${name} names both a list and a fragment: rename one")
     for name, cond in ruleset.conditions.items():
@@ -139,7 +227,7 @@ def errors(ruleset: RuleSet) -> list[RuleError]:
             problems.found.append(RuleError(exc.reason, file=file, line=line, rule_id=owner))
             continue
         if (err := _re2_error(expanded)) is not None:
-            problems.found.append(RuleError(f"RE2 rejects {regex!r}: {err}", file=file, line=line, rule_id=owner))
+            problems.found.append(RuleError(f"RE2 rejects {shown(regex)}: {err}", file=file, line=line, rule_id=owner))
     return problems.found
 
 
@@ -147,9 +235,12 @@ def _check_matcher(ruleset: RuleSet, spec: MatcherSpec, problem: Any) -> None:
     for matcher in iter_matchers(spec):
         if matcher.fragment is not None and matcher.fragment not in ruleset.fragments:
             problem(f"match uses unknown fragment {matcher.fragment!r}")
+        if matcher.pattern is not None and len(matcher.pattern) > MAX_PATTERN_TOKENS:
+            problem(f"match.pattern: {len(matcher.pattern)} tokens (over {MAX_PATTERN_TOKENS}): split the claim "
+                    "into several patterns")
         for token_regex in pattern_regexes(matcher.pattern or []):
             if (err := _re2_error(token_regex)) is not None:
-                problem(f"match.pattern: RE2 rejects REGEX {token_regex!r}: {err}")
+                problem(f"match.pattern: RE2 rejects REGEX {shown(token_regex)}: {err}")
 
 
 def _fragment_cycle(ruleset: RuleSet, name: str, seen: tuple[str, ...]) -> list[str] | None:

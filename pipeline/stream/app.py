@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import signal
 import time
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
@@ -22,20 +24,23 @@ from typing import Any, TypeVar, cast
 import faust
 from faust.streams import Stream
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
-from faust.types import TP, EventT, StreamT
+from faust.types import TP, EventT, Message, StreamT
 
 from models.events import ProductListing, TranscriptSegment
 from pipeline.detect.engine import Engine
-from pipeline.errors import EventError
+from pipeline.errors import EventError, WorkerFailed
 from pipeline.judge.decode import decode_event
 from pipeline.judge.judge import Judge
-from pipeline.kafka.topics import ensure_topics
+from pipeline.kafka.feed import read_offsets
+from pipeline.kafka.topics import ensure_topics, kafka_python_config
 from pipeline.ruleset.load import load_ruleset
 from pipeline.settings import Settings
 from pipeline.stream.credentials import faust_credentials
 from pipeline.stream.deadletter import deadletter_record
+from pipeline.stream.health import Health
 from pipeline.stream.listings import TableListings
 from pipeline.stream.offsets import DeliveredOffsets
+from pipeline.stream.sequence import InOrder, Verdict
 from pipeline.stream.writeback import WriteBack
 
 log = logging.getLogger("claimwatch.worker")
@@ -95,6 +100,32 @@ def _drain(queue: asyncio.Queue[Any], items: list[Any], size: int) -> None:
             items.append(queue.get_nowait())
         except asyncio.QueueEmpty:
             return
+
+
+# A failing step that is the worker's, not a record's (writing room state to its tables), is
+# tried this many times, waiting this long between tries, before the worker stops.
+STEP_TRIES = 3
+STEP_PAUSE_S = 1.0
+# Exit status of a worker that stopped on a failure of its own (EX_SOFTWARE).
+EXIT_WORKER_FAILED = 70
+
+
+def _stop_this_process() -> None:
+    """Ask Faust to stop as on SIGTERM: it leaves the group and commits only what was delivered."""
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+class _Fetched:
+    """A record read from the broker to fill a gap, as the Faust event the worker reads (only
+    its message is used; weak references, as Faust keeps one to the current event)."""
+
+    __slots__ = ("__weakref__", "message")
+
+    def __init__(self, record: Any, tp: TP):
+        self.message = Message(
+            record.topic, record.partition, record.offset, record.timestamp / 1000.0, record.timestamp_type,
+            list(record.headers or []), record.key, record.value, None, tp=tp,
+        )  # fmt: skip
 
 
 def _where(event: EventT) -> str:
@@ -160,15 +191,23 @@ class Worker:
             dedup_state=self._room_state[1],
         )
         self.counters = self.judge.counters
+        self.health = Health(settings.health_file, self.counters)
+        self.health.write()
+        # Set when the worker stopped on a failure of its own; then nothing more is judged.
+        self.failure: BaseException | None = None
+        self._stop = _stop_this_process
         # Next offset to apply, per listings partition: lets a segment batch wait for listings
         # already on the topic, so a listing sent before a segment is used for it.
         self._listing_positions: dict[int, int] = {}
         self._graced: set[str] = set()
         self.offsets = DeliveredOffsets(self._commit)
+        self.in_order = InOrder()
+        self.app.on_partitions_assigned.connect(self._assigned)  # type: ignore[arg-type]  # mode's Signal types want a plain function
         self._delivering: asyncio.Future[None] | None = None  # the last batch's delivery
         self.app.agent(self.listings_topic, name="claimwatch.listings")(self._consume_listings)
         self.app.agent(self.transcripts, name="claimwatch.transcripts")(self._consume_transcripts)
         self.app.timer(30.0)(self._log_counters)
+        self.app.timer(1.0)(self._beat)
 
     # --- decoding and dead letters ------------------------------------------------------------
 
@@ -269,7 +308,8 @@ class Worker:
             async for event in stream.noack().events():
                 if judge.done():
                     judge.result()  # the judge crashed: raise its error here, in the agent
-                await queue.put(event)
+                for taken in await self._in_order(event):
+                    await queue.put(taken)
         finally:
             judge.cancel()
             # A clean stop commits what was delivered, so a restart does not send it again.
@@ -278,16 +318,70 @@ class Worker:
             await asyncio.wait_for(self.offsets.flush(), timeout=10)
             await self._log_counters()
 
+    async def _in_order(self, event: EventT) -> list[Any]:
+        """The events to judge for this one: each partition's events in offset order, none
+        twice and none missing (pipeline/stream/sequence.py). Before an event that follows a
+        gap come the missing ones, read from the broker."""
+        message = event.message
+        committed = getattr(self.app.consumer, "_committed_offset", {}).get(message.tp)
+        admission = self.in_order.admit(message.tp, message.offset, committed)
+        if admission.verdict is Verdict.DROP:
+            return []
+        if admission.verdict is Verdict.TAKE:
+            return [event]
+        assert admission.start is not None
+        records = await asyncio.get_running_loop().run_in_executor(
+            None, read_offsets, kafka_python_config(self.settings), message.topic, message.partition,
+            admission.start, message.offset,
+        )  # fmt: skip
+        log.info("%s: read %d missing events from the broker", message.tp, len(records))
+        return [*(_Fetched(record, message.tp) for record in records), event]
+
+    async def _assigned(self, sender: Any, *args: Any, signal: Any, **kwargs: Any) -> None:
+        self.in_order.reset()
+
     async def _judge_batches(self, stream: Stream[Any], queue: asyncio.Queue[EventT]) -> None:
-        while True:
-            events = await next_batch(queue, self.settings.batch_size, self.settings.batch_within_s)
-            await self._await_listings()
-            decoded = [(event, await self._decode_or_deadletter(event, TranscriptSegment)) for event in events]
-            await self._grace_new_products([segment for _, segment in decoded if segment is not None])
-            start = 0
-            while start < len(decoded):
-                start = await self._judge_slice(stream, decoded, start)
-                await asyncio.sleep(0)  # heartbeats and fetches run between slices
+        """Judge what the queue holds, batch after batch. A failure here that is not a record's
+        (a record's own failure is dead-lettered in `_judge_segment`) stops the worker: nothing
+        judged since the last commit is committed, so its successor reads it again."""
+        try:
+            while self.failure is None:
+                events = await next_batch(queue, self.settings.batch_size, self.settings.batch_within_s)
+                await self._await_listings()
+                decoded = [(event, await self._decode_or_deadletter(event, TranscriptSegment)) for event in events]
+                await self._grace_new_products([segment for _, segment in decoded if segment is not None])
+                start = 0
+                while start < len(decoded) and self.failure is None:
+                    start = await self._judge_slice(stream, decoded, start)
+                    await asyncio.sleep(0)  # heartbeats and fetches run between slices
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self._fail(exc)
+
+    def _fail(self, exc: BaseException) -> None:
+        """Stop the worker on a failure of its own: never dead-letter or commit past it."""
+        if self.failure is not None:
+            return
+        self.failure = exc
+        reason = f"{type(exc).__name__}: {exc}"
+        log.error("worker failure, stopping: %s. Nothing judged since the last commit is committed; a restarted "
+                  "worker reads it again", reason)
+        self.health.failed(reason)
+        self._stop()
+
+    async def _write_room_state(self, stream: Stream[Any]) -> None:
+        """Write the slice's room state to the tables, tried STEP_TRIES times."""
+        for attempt in range(1, STEP_TRIES + 1):
+            try:
+                for state in self._room_state:
+                    state.write(stream._set_current_event)
+                return
+            except Exception as exc:
+                if attempt == STEP_TRIES:
+                    raise
+                log.warning("writing room state failed (try %d of %d), trying again: %r", attempt, STEP_TRIES, exc)
+                await asyncio.sleep(STEP_PAUSE_S * attempt)
 
     async def _judge_slice(
         self, stream: Stream[Any], decoded: list[tuple[EventT, TranscriptSegment | None]], start: int
@@ -307,15 +401,22 @@ class Worker:
                     break
         # Table writes go to the changelog partition of the current event: each room's state
         # is written as of the last event that changed it, so it restores where it belongs.
-        for state in self._room_state:
-            state.write(stream._set_current_event)
+        await self._write_room_state(stream)
         # A slice is delivered while the next one is judged; one delivery at a time, so
         # offsets move in order and no more than two slices are held.
         if self._delivering is not None:
             await self._delivering
         judged = [event for event, _ in decoded[start:end]]
         self._delivering = asyncio.ensure_future(self._deliver(deliveries, judged))
+        self._delivering.add_done_callback(self._delivered)
+        self.health.ok()
         return end
+
+    def _delivered(self, delivery: asyncio.Future[None]) -> None:
+        # A delivery that failed after the client's own retries stops the worker even when no
+        # slice follows to wait for it.
+        if not delivery.cancelled() and delivery.exception() is not None:
+            self._fail(cast(BaseException, delivery.exception()))
 
     async def _deliver(self, deliveries: list[Any], events: list[EventT]) -> None:
         # At-least-once: an offset moves only after every alert of its batch, and the table
@@ -353,8 +454,17 @@ class Worker:
     async def _log_counters(self) -> None:
         log.info("%s", self.counters.summary())
 
+    async def _beat(self) -> None:
+        if self.failure is None:
+            self.health.ok()
+
 
 def run_worker(settings: Settings, loglevel: str = "info") -> None:
     """Run one worker until SIGTERM/SIGINT (topics are created if missing)."""
     worker = Worker(settings, partitions=ensure_topics(settings))
-    faust.Worker(worker.app, loglevel=loglevel).execute_from_commandline()
+    try:
+        faust.Worker(worker.app, loglevel=loglevel).execute_from_commandline()
+    except SystemExit:
+        if worker.failure is not None:
+            raise WorkerFailed(f"the worker stopped on a failure of its own: {worker.failure!r}") from None
+        raise

@@ -81,3 +81,23 @@ def test_clause_bounds_and_occurrences_by_bisection_match_a_scan(two_terms: Engi
     assert analysis.clause_bounds(start, end) == (left, right)
     for term, found in analysis.occurrences.items():
         assert analysis.occurring(term, start, end) == [s for s in found if start <= s[0] < end]
+
+
+@pytest.fixture(scope="module")
+def shipped() -> Engine:
+    from pipeline.ruleset import load_ruleset
+
+    return Engine(load_ruleset())
+
+
+_MIXED = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=60) | st.lists(
+    st.sampled_from(["根治", "最好", "全网最低价", "gēn zhì", "genzhi", "不", "，", " ", "😀", "\u0301", "九十九", "原价",
+                     "国家认证", "\x00", "\u200b", "ｇｅｎ", "降压", "医美", "100%"]), max_size=30).map("".join)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=_MIXED)
+def test_any_text_is_judged_and_every_finding_points_into_it(shipped: Engine, text: str) -> None:
+    for finding in shipped.detect(shipped.analyze(text), NO_FACTS):
+        assert 0 <= finding.start < finding.end <= len(text)
+        assert finding.start <= finding.through <= len(text)

@@ -93,3 +93,30 @@ def test_shipped_ruleset_is_clean() -> None:
         "unverifiable-claim", "price-fraud", "fake-scarcity", "false-endorsement",
     }
     assert all(r.spec.legal_basis for r in shipped.rules)
+
+
+def test_lists_that_multiply_by_referencing_lists_are_refused_without_expanding_them(tmp_path: Path) -> None:
+    # Ten references to the list before, nine levels deep: a few hundred bytes, 10^10 words.
+    levels = ["  l0: [" + ", ".join(f"w{i}" for i in range(10)) + "]"]
+    levels += [f"  l{k}: [" + ", ".join([f"$l{k - 1}"] * 10) + "]" for k in range(1, 10)]
+    found = problems(tmp_path, rule("bomb", "match: {terms: [$l9]}"), extra="\n".join(levels) + "\n")
+    assert any("[list l9]" in p and "expands to 10,000,000,000 words" in p for p in found)
+    assert not any("[list l4]" in p for p in found)  # 100,000 words is within the bound
+    assert all(p.startswith("rules/common.yaml:") for p in found)
+
+
+def test_lists_referring_to_each_other_in_a_circle(tmp_path: Path) -> None:
+    found = problems(tmp_path, rule("circle", "match: {terms: [$a]}"), extra="  a: [x, $b]\n  b: [y, $a]\n")
+    assert any("lists refer to each other in a circle: $a -> $b -> $a" in p for p in found)
+
+
+def test_a_huge_regex_is_quoted_in_part(tmp_path: Path) -> None:
+    regex = "(" + "a" * 5000 + "(\\1)"
+    (found,) = [p for p in problems(tmp_path, rule("huge", f"match: {{regex: '{regex}'}}")) if "RE2 rejects" in p]
+    assert "(5,005 characters): invalid escape sequence" in found and len(found) < 400
+
+
+def test_a_token_pattern_has_a_bounded_length(tmp_path: Path) -> None:
+    tokens = ", ".join(["{TEXT: 好}"] * 65)
+    found = problems(tmp_path, rule("long", f"match: {{pattern: [{tokens}]}}"))
+    assert any("65 tokens (over 64)" in p and "[long]" in p for p in found)

@@ -11,6 +11,7 @@ import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -202,3 +203,64 @@ def test_a_costly_batch_is_delivered_slice_by_slice_in_order(tmp_path: Path) -> 
     asyncio.run(run())
     assert len(delivered) > 1, "the whole batch was held for one delivery"
     assert [n for piece in delivered for n in piece] == list(range(30))
+
+
+def _record(offset: int, text: str) -> Any:
+    value = json.dumps({"type": "transcript", "event_id": f"e{offset}", "room_id": "r", "ts": offset * 1000,
+                        "text": text}, ensure_ascii=False).encode()
+    message = SimpleNamespace(topic="unit.transcripts", partition=0, offset=offset, key=b"r", value=value,
+                              tp=("unit.transcripts", 0))
+    return SimpleNamespace(message=message)
+
+
+class _BrokenTable(dict):  # type: ignore[type-arg]
+    """A table whose writes fail, as Faust's did with PartitionsMismatch when a changelog topic
+    was missing at the first assignment."""
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        raise RuntimeError("PartitionsMismatch: the changelog topic has 1 partitions, the source 2")
+
+
+def test_a_failure_of_the_worker_itself_is_not_dead_lettered_nor_committed_and_stops_it(
+    worker: Worker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pipeline.stream.app as app_module
+
+    monkeypatch.setattr(app_module, "STEP_PAUSE_S", 0.0)
+    health = tmp_path / "health.json"
+    worker.health.path = health
+    worker._room_state[0]._table = _BrokenTable()  # type: ignore[assignment]
+    delivered: list[Any] = []
+    stopped: list[bool] = []
+
+    async def deliver(deliveries: list[Any], events: list[Any]) -> None:
+        delivered.extend(events)
+
+    async def nothing_to_wait_for(ask_broker: bool = False) -> None:
+        return None
+
+    async def sent(**_: object) -> Any:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
+
+    class Stream:
+        def _set_current_event(self, event: Any) -> None:
+            pass
+
+    worker._deliver = deliver  # type: ignore[method-assign]
+    worker._await_listings = nothing_to_wait_for  # type: ignore[method-assign]
+    worker.alerts.send = sent  # type: ignore[method-assign]
+    worker._stop = lambda: stopped.append(True)
+
+    async def run() -> None:
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        for offset, text in enumerate(["这个能治疗失眠", "你好", "治疗头疼"]):
+            queue.put_nowait(_record(offset, text))
+        await asyncio.wait_for(worker._judge_batches(Stream(), queue), timeout=10)  # type: ignore[arg-type]
+
+    asyncio.run(run())
+    assert worker.failure is not None and stopped == [True]
+    assert worker.dead_letters == [] and delivered == []  # type: ignore[attr-defined]
+    state = json.loads(health.read_text())
+    assert state["status"] == "failed" and "PartitionsMismatch" in state["reason"] and state["segments"] == 3

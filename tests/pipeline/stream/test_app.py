@@ -230,3 +230,39 @@ def test_costly_segments_make_one_alert_per_claim_and_all_are_committed(
             time.sleep(0.5)
     assert by_id(got).keys() == by_id(expected).keys()
     assert sum(committed.values()) == len(events)
+
+
+def test_events_that_never_reached_the_agent_are_read_from_the_broker_in_their_place(
+    kafka_bootstrap: str, engine: Engine
+) -> None:
+    import asyncio
+    from types import SimpleNamespace
+
+    from faust.types import TP
+
+    from pipeline.settings import Settings
+    from pipeline.stream.app import Worker
+
+    settings = Settings(broker=kafka_bootstrap, topic_prefix=unique_prefix(), partitions=1)
+    ensure_topics(settings)
+    lines = [transcript(f"gap-{i}", "room-g", "这个可以治疗头疼", i) for i in range(8)]
+    send_events(kafka_bootstrap, settings.topic_prefix, lines)
+    worker = Worker(settings, engine)
+    tp = TP(settings.topic("transcripts"), 0)
+
+    def handed_on(offset: int) -> SimpleNamespace:
+        return SimpleNamespace(message=SimpleNamespace(topic=tp.topic, partition=0, offset=offset, tp=tp))
+
+    async def run() -> list[list[int]]:
+        taken = []
+        for offset in (0, 1, 5, 3, 6):  # 2..4 were lost on the way; 3 is handed on again later
+            taken.append([event.message.offset for event in await worker._in_order(handed_on(offset))])
+        return taken
+
+    assert asyncio.run(run()) == [[0], [1], [2, 3, 4, 5], [], [6]]
+    filled = asyncio.run(worker._in_order(handed_on(7)))  # in order: nothing to fill
+    assert [e.message.offset for e in filled] == [7]
+    worker.in_order.reset()
+    worker.in_order.admit(tp, 0)
+    (first, _) = asyncio.run(worker._in_order(handed_on(2)))
+    assert json.loads(first.message.value)["event_id"] == "gap-1" and first.message.tp == tp

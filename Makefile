@@ -21,10 +21,13 @@ demo: setup
 	$(BIN)/claimwatch rules lint
 	$(BIN)/claimwatch up --port 0 --feed samples/session_mixed_evening.jsonl --speed 60 --exit-when-idle 20
 
-# Every check and every test, integration tests on a real broker included.
+# Every check and every test, integration tests on a real broker included: on Kafka 3.9 (the
+# default), then the broker tier again on Kafka 4.
+KAFKA4 ?= 4.1.1
 test: setup check-code
 	$(BIN)/claimwatch rules lint --strict
 	$(BIN)/python -m pytest
+	CLAIMWATCH_KAFKA_VERSION=$(KAFKA4) $(BIN)/python -m pytest -m kafka
 
 # The pure tier only: no broker, no Maven.
 test-fast: setup

@@ -51,6 +51,10 @@ class EventError(ClaimwatchError):
         super().__init__(f"{where}: {message}")
 
 
+class SettingsError(ClaimwatchError):
+    """A setting (CLAIMWATCH_* variable or flag) is invalid: names it and says what is wrong."""
+
+
 class TopicError(ClaimwatchError):
     """The pipeline's topics could not be created or checked."""
 

@@ -8,8 +8,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from pipeline.errors import SettingsError
 
 # The repository (or installed source tree): the shipped rules/ and the test corpora live here.
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -36,6 +38,10 @@ class Settings(BaseSettings):
     )
 
     # Kafka
+    kafka_version: str = Field(
+        default="3.9.1", pattern=r"^\d+\.\d+\.\d+$",
+        description="the Apache Kafka release the embedded broker runs (3.9.x and 4.x are tested)",
+    )
     broker: str = Field(default="127.0.0.1:9092", description="bootstrap servers, comma-separated host:port")
     topic_prefix: str = Field(default="claimwatch.", description="prefix of every topic the pipeline uses")
     partitions: int = Field(default=4, ge=1, description="partitions of topics the worker creates")
@@ -86,6 +92,19 @@ class Settings(BaseSettings):
     ssl_certfile: Path | None = None
     ssl_keyfile: Path | None = None
 
+    @model_validator(mode="after")
+    def _security_is_complete(self) -> Settings:
+        """A certificate file that is not there, or SASL without its credentials, is a mistake
+        of the configuration: say so at start, not after a minute of failed connections."""
+        for name in ("ssl_cafile", "ssl_certfile", "ssl_keyfile"):
+            path = getattr(self, name)
+            if path is not None and not Path(path).is_file():
+                raise ValueError(f"{_variable(name)}: no such file {str(path)!r}")
+        if self.security_protocol.startswith("SASL") and not (self.sasl_username and self.sasl_password):
+            raise ValueError(f"CLAIMWATCH_SECURITY_PROTOCOL={self.security_protocol} needs CLAIMWATCH_SASL_USERNAME "
+                             "and CLAIMWATCH_SASL_PASSWORD")
+        return self
+
     @property
     def dedup_window(self) -> timedelta:
         return timedelta(seconds=self.dedup_window_s)
@@ -106,7 +125,24 @@ class Settings(BaseSettings):
         return [server.strip() for server in self.broker.split(",") if server.strip()]
 
 
+def _variable(field: str) -> str:
+    return f"CLAIMWATCH_{field.upper()}"
+
+
 def load_settings(**overrides: object) -> Settings:
-    """Environment first, then the flags a command was given (None means not given)."""
+    """Environment first, then the flags a command was given (None means not given). An invalid
+    value is a SettingsError naming the variable (or flag) and what is wrong, one line each."""
     given = {k: v for k, v in overrides.items() if v is not None}
-    return Settings(**given)  # type: ignore[arg-type]  # flags are validated by the model, as variables are
+    try:
+        return Settings(**given)  # type: ignore[arg-type]  # flags are validated by the model, as variables are
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else ""
+            message = str(error["msg"]).removeprefix("Value error, ")
+            if field:
+                source = f"option {field}" if field in given else _variable(field)
+                problems.append(f"{source}: {message} (got {error['input']!r})")
+            else:
+                problems.append(message)
+        raise SettingsError("; ".join(problems)) from None

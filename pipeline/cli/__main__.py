@@ -1,5 +1,5 @@
 """`python -m pipeline.cli`: the command line, as the `claimwatch` script runs it."""
 
-from pipeline.cli import app
+from pipeline.cli import main
 
-app()
+main()

@@ -17,8 +17,9 @@ def broker(
     port: Annotated[int, typer.Option("--port", help="client port on 127.0.0.1 (0 picks a free one)")] = 9092,
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="keep data here (default: a temp dir)")] = None,
 ) -> None:
-    """Run a single-node Apache Kafka 3.9 broker (KRaft) from jars fetched once through Maven.
-    Prints `ready HOST:PORT` when clients can connect; stops cleanly on SIGTERM or Ctrl-C."""
+    """Run a single-node Apache Kafka broker (KRaft; the release CLAIMWATCH_KAFKA_VERSION names,
+    3.9.1 by default) from jars fetched once through Maven. Prints `ready HOST:PORT` when clients
+    can connect; stops cleanly on SIGTERM or Ctrl-C."""
     from pipeline.kafka.broker import run_forever
 
     try:

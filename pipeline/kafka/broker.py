@@ -39,7 +39,8 @@ from pipeline.kafka.host import (
     port_is_open,
     read_cluster_id,
 )
-from pipeline.kafka.jars import KAFKA_VERSION, MARKER, fetch_kafka_jars, java_executable
+from pipeline.kafka.jars import MARKER, fetch_kafka_jars, java_executable, uses_log4j2
+from pipeline.settings import Settings
 
 __all__ = ["MARKER", "EmbeddedBroker", "fetch_kafka_jars", "run_forever"]
 
@@ -98,6 +99,21 @@ log4j.logger.kafka.request.logger=WARN
 log4j.logger.org.apache.kafka.clients=WARN
 """
 
+# The same for Kafka 4, which logs through log4j 2.
+LOG4J2_PROPERTIES = """\
+status = warn
+appender.stdout.type = Console
+appender.stdout.name = STDOUT
+appender.stdout.layout.type = PatternLayout
+appender.stdout.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.stdout.ref = STDOUT
+logger.requests.name = kafka.request.logger
+logger.requests.level = WARN
+logger.clients.name = org.apache.kafka.clients
+logger.clients.level = WARN
+"""
+
 
 class EmbeddedBroker:
     """One Kafka broker+controller JVM on this machine, started and stopped by Python.
@@ -113,8 +129,9 @@ class EmbeddedBroker:
         host: str = LOOPBACK,
         heap: str = "256m",
         *,
-        version: str = KAFKA_VERSION,
+        version: str | None = None,
     ) -> None:
+        """`version`: the Kafka release to run (default: CLAIMWATCH_KAFKA_VERSION, 3.9.1)."""
         if not re.fullmatch(r"\d+[kKmMgG]", heap):
             raise BrokerError(f"heap must look like 256m or 1g, got {heap!r}")
         if not 0 <= port <= 65535:
@@ -122,7 +139,7 @@ class EmbeddedBroker:
         self.requested_port = port
         self.host = host
         self.heap = heap
-        self.version = version
+        self.version = version or Settings().kafka_version
         self._owns_data_dir = data_dir is None
         self.data_dir: Path | None = Path(data_dir).resolve() if data_dir is not None else None
         self.port: int | None = port or None
@@ -228,12 +245,16 @@ class EmbeddedBroker:
         log_dirs = self.data_dir / LOG_DIRS_NAME
         props.write_text(server_properties(self.host, self.port, self.controller_port, log_dirs), encoding="utf-8")
         (self.data_dir / "log4j.properties").write_text(LOG4J_PROPERTIES, encoding="utf-8")
+        (self.data_dir / "log4j2.properties").write_text(LOG4J2_PROPERTIES, encoding="utf-8")
         return props
 
     def _java(self, jars: Path, heap: str, *args: str) -> list[str]:
-        log4j = (self._dir() / "log4j.properties").as_uri()
+        if uses_log4j2(self.version):
+            logging = f"-Dlog4j2.configurationFile={self._dir() / 'log4j2.properties'}"
+        else:
+            logging = f"-Dlog4j.configuration={(self._dir() / 'log4j.properties').as_uri()}"
         return [java_executable(), f"-Xmx{heap}", f"-Xms{heap}", *JVM_FLAGS,
-                f"-Dlog4j.configuration={log4j}", "-cp", f"{jars}{os.sep}*", *args]  # fmt: skip
+                logging, "-cp", f"{jars}{os.sep}*", *args]  # fmt: skip
 
     def _format_storage(self, jars: Path) -> None:
         """Format the KRaft storage once; an existing meta.properties means data to keep."""

@@ -19,11 +19,17 @@ from pathlib import Path
 
 from pipeline.errors import BrokerError
 
-KAFKA_VERSION = "3.9.1"  # the 3.9.x release Maven Central serves; 4.x drops log4j 1 and needs other wiring
+KAFKA_VERSION = "3.9.1"  # the default (CLAIMWATCH_KAFKA_VERSION); 4.x is tested too (README)
 SCALA_BINARY = "2.13"
 # kafka_2.13's POM only brings slf4j-api; without a binding the broker runs silently (slf4j NOP), so
-# we add the same backend the Kafka 3.9 distribution ships in its libs/.
+# we add the backend each line's distribution ships in its libs/: reload4j for 3.x, log4j 2 for 4.x
+# (which dropped log4j 1).
 LOGGING_COORDINATES = ("org.slf4j:slf4j-reload4j:1.7.36", "ch.qos.reload4j:reload4j:1.2.25")
+LOG4J2_COORDINATES = ("org.apache.logging.log4j:log4j-slf4j-impl:2.24.3", "org.apache.logging.log4j:log4j-core:2.24.3")
+
+
+def uses_log4j2(version: str) -> bool:
+    return int(version.split(".")[0]) >= 4
 # Pinned so a fresh machine resolves the same plugin instead of whatever the `dependency:` prefix finds.
 DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.6.1"
 MAVEN_TIMEOUT_S = 900  # first fetch downloads ~50 MB; bounded so a hung network fails instead of hanging
@@ -38,7 +44,8 @@ def default_cache_dir() -> Path:
 
 def kafka_coordinates(version: str = KAFKA_VERSION) -> list[str]:
     """Every Maven artifact the classpath is built from (their runtime dependencies come along)."""
-    return [f"org.apache.kafka:kafka_{SCALA_BINARY}:{version}", *LOGGING_COORDINATES]
+    logging = LOG4J2_COORDINATES if uses_log4j2(version) else LOGGING_COORDINATES
+    return [f"org.apache.kafka:kafka_{SCALA_BINARY}:{version}", *logging]
 
 
 def _require_tool(name: str, why: str) -> str:

@@ -8,6 +8,7 @@ import warnings
 from typing import Any
 
 from pipeline.errors import TopicError
+from pipeline.kafka.probe import probe
 from pipeline.settings import Settings
 
 with warnings.catch_warnings():
@@ -52,6 +53,7 @@ def ensure_topics(settings: Settings, timeout_s: float = 60.0) -> dict[str, int]
     """Create the input, alert and dead-letter topics that are missing; return every one's
     partition count, as found on the broker (topics made by others may have another count)."""
     names = [settings.topic(name) for name in TOPIC_NAMES]
+    probe(settings, kafka_python_config(settings))  # a listener refusing these settings: say so now
     deadline = time.monotonic() + timeout_s
     last_error: Exception | None = None
     while time.monotonic() < deadline:

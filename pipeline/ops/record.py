@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from pipeline.errors import RecordError
+from pipeline.kafka.probe import probe
 from pipeline.kafka.topics import kafka_python_config
 from pipeline.ops.recording_format import StopOnSignal, open_text, record_line
 from pipeline.settings import Settings
@@ -73,6 +74,7 @@ def record(
     settings: Settings, plan: RecordPlan, out: Path, progress: Callable[[RecordStats], None] | None = None
 ) -> RecordStats:
     """Write every record of the plan's topics to `out` until a stop condition or a signal."""
+    probe(settings, kafka_python_config(settings))  # a listener refusing these settings: say so now
     consumer = KafkaConsumer(**kafka_python_config(settings), group_id=None, enable_auto_commit=False,
                              client_id="claimwatch-record")
     stats = RecordStats()

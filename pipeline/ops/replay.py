@@ -14,6 +14,7 @@ import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from pipeline.kafka.probe import probe
 from pipeline.kafka.topics import kafka_python_config
 from pipeline.ops.recording_format import ReplayItem, StopOnSignal, in_stream_order
 from pipeline.settings import Settings
@@ -98,6 +99,7 @@ def replay(
     """Send the (already selected) records; returns what was sent, per topic."""
     stats = ReplayStats(total=len(items))
     due = schedule(items, plan.speed)
+    probe(settings, kafka_python_config(settings))  # a listener refusing these settings: say so now
     producer = KafkaProducer(**kafka_python_config(settings), acks="all", linger_ms=5, client_id="claimwatch-replay")
     started, started_ms = clock(), int(time.time() * 1000)
     try:

@@ -116,3 +116,18 @@ def test_scan_numbers_lines_by_newline_only_and_goes_on_past_hostile_lines(tmp_p
     rejected = [line for line in result.output.splitlines() if line.startswith("rejected")]
     assert [line.split(":")[0] for line in rejected] == ["rejected line 1", "rejected line 2", "rejected line 3"]
     assert "1 alerts" in result.output and "3 bad lines" in result.output
+
+
+def test_an_invalid_setting_ends_the_command_in_one_line_with_status_2(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    events = _events(tmp_path, {"type": "transcript", "event_id": "s1", "room_id": "r1", "ts": 0, "text": "你好"})
+    result = subprocess.run([sys.executable, "-m", "pipeline.cli", "scan", str(events)], capture_output=True,
+                            text=True, env={**os.environ, "CLAIMWATCH_DEDUP_WINDOW_S": "abc"}, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error CLAIMWATCH_DEDUP_WINDOW_S: Input should be a valid number, unable to parse string as a number "
+        "(got 'abc')"
+    ]

@@ -239,3 +239,12 @@ def _read_line(stream: IO[str], timeout: float) -> str:
     reader.start()
     reader.join(timeout)
     return result[0] if result else ""
+
+
+def test_the_broker_runs_the_release_the_settings_name() -> None:
+    from pipeline.settings import Settings
+
+    expected = Settings().kafka_version  # CLAIMWATCH_KAFKA_VERSION: make test runs 3.9.1, then 4.x
+    with EmbeddedBroker() as broker:
+        assert broker.version == expected
+        assert f"Kafka version: {expected}" in Path(broker.log_path).read_text(encoding="utf-8", errors="replace")

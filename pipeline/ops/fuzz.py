@@ -227,8 +227,10 @@ def worker_records(
         admin.close()
         proc.terminate()
         proc.wait(timeout=60)
-    dead = [json.loads(m.value) for m in read_to_end(settings.broker, settings.topic("deadletter"))]
-    alerts = [json.loads(m.value)["alert_id"] for m in read_to_end(settings.broker, settings.topic("alerts"))]
+    # The dead letters hold every rejected record whole (a text over the limit, a nesting bomb).
+    dead = [json.loads(m.value) for m in read_to_end(settings.broker, settings.topic("deadletter"), timeout_s=900)]
+    alerts = [json.loads(m.value)["alert_id"]
+              for m in read_to_end(settings.broker, settings.topic("alerts"), timeout_s=900)]
     return {"records": sent, "rejected": dict(sorted(Counter(d["reason"] for d in dead).items())),
             "alerts": len(set(alerts)), "alert_ids": alerts, "seconds": seconds, "peak_rss_mib": rss}  # fmt: skip
 

@@ -40,6 +40,7 @@ from pipeline.stream.deadletter import deadletter_record
 from pipeline.stream.health import Health
 from pipeline.stream.listings import TableListings
 from pipeline.stream.offsets import DeliveredOffsets
+from pipeline.stream.quiet import quiet_client_logs
 from pipeline.stream.sequence import InOrder, Verdict
 from pipeline.stream.writeback import WriteBack
 
@@ -459,11 +460,17 @@ class Worker:
             self.health.ok()
 
 
+class _QuietWorker(faust.Worker):
+    def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
+        super().on_setup_root_logger(logger, level)
+        quiet_client_logs(logger)
+
+
 def run_worker(settings: Settings, loglevel: str = "info") -> None:
     """Run one worker until SIGTERM/SIGINT (topics are created if missing)."""
     worker = Worker(settings, partitions=ensure_topics(settings))
     try:
-        faust.Worker(worker.app, loglevel=loglevel).execute_from_commandline()
+        _QuietWorker(worker.app, loglevel=loglevel).execute_from_commandline()
     except SystemExit:
         if worker.failure is not None:
             raise WorkerFailed(f"the worker stopped on a failure of its own: {worker.failure!r}") from None

@@ -1,0 +1,35 @@
+import logging
+
+from pipeline.stream.quiet import QuietClientLogs
+
+
+def _record(name: str, msg: str, level: int = logging.ERROR) -> logging.LogRecord:
+    return logging.LogRecord(name, level, __file__, 1, msg, (), None)
+
+
+def test_a_repeated_client_error_is_shown_once_a_window_with_the_count_held_back() -> None:
+    now = [0.0]
+    quiet = QuietClientLogs(every_s=30, clock=lambda: now[0])
+    shown = []
+    for second in range(100):
+        now[0] = second * 0.5  # two a second, for 50 s
+        record = _record("aiokafka.conn", "Unable connect to %r")
+        if quiet.filter(record):
+            shown.append((now[0], record.msg))
+    assert shown == [(0.0, "Unable connect to %r"), (30.0, "Unable connect to %r (59 more like it in the last 30 s)")]
+    # Another message, our own lines and the clients' info lines are never held back.
+    assert quiet.filter(_record("aiokafka.consumer", "Heartbeat failed"))
+    assert all(quiet.filter(_record("claimwatch.worker", "x")) for _ in range(5))
+    assert all(quiet.filter(_record("aiokafka", "y", logging.INFO)) for _ in range(5))
+
+
+def test_the_worker_says_it_waits_for_the_broker_once_a_window(caplog) -> None:  # type: ignore[no-untyped-def]
+    now = [0.0]
+    quiet = QuietClientLogs(every_s=30, clock=lambda: now[0])
+    with caplog.at_level(logging.WARNING, logger="claimwatch.worker"):
+        quiet.filter(_record("aiokafka", "GroupCoordinatorNotAvailableError"))  # harmless at start: no word
+        for second in range(40):
+            now[0] = float(second)
+            quiet.filter(_record("aiokafka.conn", "Unable connect to node with id 1: [Errno 111] Connect call failed"))
+    said = [r.getMessage() for r in caplog.records if r.name == "claimwatch.worker"]
+    assert len(said) == 2 and all(s.startswith("the broker cannot be reached") for s in said)

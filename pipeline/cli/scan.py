@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import sys
 from pathlib import Path
@@ -29,15 +28,12 @@ def scan(
     ] = None,
 ) -> None:
     """Scan recorded events offline; alerts are written as JSON lines. Exit code 1 if any line was bad."""
-    from pipeline.judge.scan import Scanner
+    from pipeline.judge.scan import Scanner, event_lines
 
     settings = load_settings(rules_dir=rules, dedup_window_s=dedup_window)
     scanner = Scanner(load_engine(settings.rules_dir), settings)
     with contextlib.ExitStack() as files:
-        # Lines end at "\n" only: a stray "\r" inside a record is that record's problem and must
-        # not shift the number of every line after it (universal newlines would split there).
-        stream = sys.stdin.buffer if input == "-" else files.enter_context(open(input, "rb"))
-        source = io.TextIOWrapper(stream, encoding="utf-8", errors="surrogateescape", newline="\n")
+        source = event_lines(sys.stdin.buffer if input == "-" else files.enter_context(open(input, "rb")))
         sink = files.enter_context(open(output, "w", encoding="utf-8")) if output else sys.stdout
         for alert in scanner.scan_lines(source):
             if pretty:

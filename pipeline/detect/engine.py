@@ -138,9 +138,12 @@ def _crosses(analysis: Analysis, span: tuple[int, int], before: int, after: int)
 
 def _without_overlaps(findings: list[Finding]) -> list[Finding]:
     """Within one rule keep the longest of overlapping hits, so one claim gives one alert."""
-    return longest_apart(
-        findings, lambda f: (f.hit.start, f.hit.end), lambda f: (-f.hit.length, f.hit.start, f.hit.via)
-    )
+    return longest_apart(findings, lambda f: (f.hit.start, f.hit.end), lambda f: _preferred(f.hit))
+
+
+def _preferred(hit: Hit) -> tuple[int, int, str]:
+    """Which of a rule's hits is kept first: the longest, then the earliest."""
+    return (-hit.length, hit.start, hit.via)
 
 
 # Hits of one rule judged per clause at most: one claim makes one alert, and this bounds the work
@@ -161,7 +164,7 @@ def _bounded(hits: list[Hit], analysis: Analysis) -> list[Hit]:
     for indexes in by_clause.values():
         if len(indexes) > HITS_PER_CLAUSE:
             last = max(indexes, key=lambda i: hits[i].end)
-            longest = sorted(indexes, key=lambda i: (-hits[i].length, hits[i].start, hits[i].via))
+            longest = sorted(indexes, key=lambda i: _preferred(hits[i]))
             indexes = [*(i for i in longest[: HITS_PER_CLAUSE - 1] if i != last), last]
         kept.extend(indexes)
     return [hits[i] for i in sorted(kept)]

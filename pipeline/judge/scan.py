@@ -4,7 +4,9 @@ number and reason, and the rest goes on."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Iterator
+from typing import IO, TextIO
 
 from models.alerts import Alert
 from pipeline.detect.engine import Engine
@@ -12,6 +14,14 @@ from pipeline.errors import EventError
 from pipeline.judge.decode import decode_event
 from pipeline.judge.judge import Counters, Judge
 from pipeline.settings import Settings
+
+
+def event_lines(binary: IO[bytes]) -> TextIO:
+    """A file's lines as `scan` reads them: UTF-8 with undecodable bytes kept (the line is then
+    rejected as `utf8` by the decoder, not the whole file), and lines ending at "\n" only, so a
+    stray "\r" inside a record stays that record's problem instead of shifting every later
+    line's number."""
+    return io.TextIOWrapper(binary, encoding="utf-8", errors="surrogateescape", newline="\n")
 
 
 class Scanner:

@@ -40,7 +40,7 @@ from pipeline.kafka.host import (
     read_cluster_id,
 )
 from pipeline.kafka.jars import MARKER, fetch_kafka_jars, java_executable, uses_log4j2
-from pipeline.settings import Settings
+from pipeline.settings import load_settings
 
 __all__ = ["MARKER", "EmbeddedBroker", "fetch_kafka_jars", "run_forever"]
 
@@ -139,7 +139,7 @@ class EmbeddedBroker:
         self.requested_port = port
         self.host = host
         self.heap = heap
-        self.version = version or Settings().kafka_version
+        self.version = version or load_settings().kafka_version
         self._owns_data_dir = data_dir is None
         self.data_dir: Path | None = Path(data_dir).resolve() if data_dir is not None else None
         self.port: int | None = port or None

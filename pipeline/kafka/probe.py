@@ -12,13 +12,13 @@ refused (a misconfiguration: waiting cannot help, so it is a ConnectionSetupErro
 from __future__ import annotations
 
 import logging
-import socket
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from pipeline.errors import ClaimwatchError
+from pipeline.kafka.host import LOOPBACK, port_is_open
 from pipeline.settings import Settings
 
 with warnings.catch_warnings():
@@ -60,12 +60,9 @@ def _kafka_logs() -> Iterator[_Collect]:
 
 
 def listening(address: str, timeout_s: float = 2.0) -> bool:
+    """Whether something accepts TCP connections at `host:port`."""
     host, _, port = address.rpartition(":")
-    try:
-        with socket.create_connection((host.strip("[]") or "127.0.0.1", int(port)), timeout=timeout_s):
-            return True
-    except (OSError, ValueError):
-        return False
+    return port.isdigit() and port_is_open(host.strip("[]") or LOOPBACK, int(port), timeout=timeout_s)
 
 
 def _cause(settings: Settings, address: str, logged: list[str]) -> str | None:

@@ -32,7 +32,7 @@ from pipeline.kafka.broker import EmbeddedBroker
 from pipeline.kafka.feed import send_events
 from pipeline.kafka.topics import ensure_topics
 from pipeline.ops.livemix import live_events
-from pipeline.ops.local import start_worker
+from pipeline.ops.local import committed_transcripts, peak_rss_mib, start_worker
 from pipeline.ruleset import load_ruleset
 from pipeline.settings import Settings, load_settings
 
@@ -50,14 +50,6 @@ def _lines(events: list[dict[str, object]]) -> list[str]:
     return [json.dumps(event, ensure_ascii=False) for event in events]
 
 
-def _peak_rss_mib(pid: int) -> float:
-    """The process's peak resident set (VmHWM), from /proc."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return 0.0
-
-
 def core_rate(lines: list[str]) -> float:
     """Segments/s of the judge as `claimwatch scan` runs it, on the same event lines."""
     engine = Engine(load_ruleset())
@@ -66,11 +58,6 @@ def core_rate(lines: list[str]) -> float:
     for _ in scanner.scan_lines(lines):
         pass
     return len(lines) / (time.perf_counter() - started)
-
-
-def _committed(admin: KafkaAdminClient, group: str, topic: str) -> int:
-    offsets = admin.list_group_offsets(group).get(group, {})
-    return sum(meta.offset for tp, meta in offsets.items() if tp.topic == topic and meta.offset > 0)
 
 
 def throughput(settings: Settings, lines: list[str], log_dir: Path) -> tuple[dict[str, float], float]:
@@ -84,13 +71,12 @@ def throughput(settings: Settings, lines: list[str], log_dir: Path) -> tuple[dic
     # worker its CPU.
     admin = KafkaAdminClient(bootstrap_servers=settings.broker)
     try:
-        topic = settings.topic("transcripts")
-        while (done := _committed(admin, settings.consumer_group, topic)) < len(lines):
+        while (done := committed_transcripts(admin, settings)) < len(lines):
             if settled is None and done >= len(lines) // 5:
                 settled = (time.monotonic(), done)
             time.sleep(0.1)
         finished = time.monotonic()
-        rss = _peak_rss_mib(worker.pid)
+        rss = peak_rss_mib(worker.pid)
     finally:
         admin.close()
         worker.terminate()
@@ -154,7 +140,7 @@ def latency(
         producer.flush()
         sending.clear()
         reader.join()
-        rss = _peak_rss_mib(worker.pid)
+        rss = peak_rss_mib(worker.pid)
     finally:
         producer.close()
         consumer.close()

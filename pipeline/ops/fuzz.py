@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.detect.engine import Engine
-from pipeline.judge.scan import Scanner
+from pipeline.judge.scan import Scanner, event_lines
 from pipeline.ops.livemix import dev_claims, ordinary_talk
 from pipeline.ruleset import load_ruleset
 from pipeline.settings import MAX_TEXT_CHARS, Settings
@@ -175,8 +175,7 @@ def scan_records(engine: Engine, records: list[bytes], settings: Settings | None
     """The records through `scan`'s reader (as `claimwatch scan` reads a file): the alerts' ids
     and the rejections by reason."""
     scanner = Scanner(engine, settings)
-    lines = io.TextIOWrapper(io.BytesIO(b"\n".join(records) + b"\n"), encoding="utf-8", errors="surrogateescape",
-                             newline="\n")  # fmt: skip
+    lines = event_lines(io.BytesIO(b"\n".join(records) + b"\n"))
     started = time.perf_counter()
     alert_ids = [alert.alert_id for alert in scanner.scan_lines(lines)]
     return {
@@ -198,7 +197,7 @@ def worker_records(
 
     from pipeline.kafka.feed import read_to_end, route_raw, send_events
     from pipeline.kafka.topics import ensure_topics
-    from pipeline.ops.local import start_worker
+    from pipeline.ops.local import peak_rss_mib, start_worker, wait_committed
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -211,18 +210,9 @@ def worker_records(
     started = time.monotonic()
     admin = KafkaAdminClient(bootstrap_servers=settings.broker)
     try:
-        group, topic = settings.consumer_group, settings.topic("transcripts")
-        while True:
-            offsets = admin.list_group_offsets(group).get(group, {})
-            if sum(m.offset for tp, m in offsets.items() if tp.topic == topic and m.offset > 0) >= on_transcripts:
-                break
-            if proc.poll() is not None:
-                raise RuntimeError(f"the worker exited with {proc.returncode}; see {log_dir / 'worker-fuzz.log'}")
-            if time.monotonic() - started > timeout_s:
-                raise TimeoutError(f"the worker did not commit every record in {timeout_s:.0f}s")
-            time.sleep(0.5)
+        wait_committed(admin, settings, on_transcripts, proc, timeout_s, poll_s=0.5)
         seconds = round(time.monotonic() - started, 1)
-        rss = _peak_rss_mib(proc.pid)
+        rss = peak_rss_mib(proc.pid)
     finally:
         admin.close()
         proc.terminate()
@@ -233,13 +223,6 @@ def worker_records(
               for m in read_to_end(settings.broker, settings.topic("alerts"), timeout_s=900)]
     return {"records": sent, "rejected": dict(sorted(Counter(d["reason"] for d in dead).items())),
             "alerts": len(set(alerts)), "alert_ids": alerts, "seconds": seconds, "peak_rss_mib": rss}  # fmt: skip
-
-
-def _peak_rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return 0.0
 
 
 def main(argv: list[str] | None = None) -> int:

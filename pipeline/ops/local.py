@@ -1,5 +1,7 @@
 """`claimwatch up`: the embedded broker and one worker together, for local use and `make demo`.
-Optionally feeds an events file into the input topics and shows alerts as they arrive."""
+Optionally feeds an events file into the input topics and shows alerts as they arrive. Also the
+worker subprocess the benchmarks, the soak and the fuzz run start and watch (its commits, its
+peak memory)."""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from pipeline.settings import Settings
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
-    from kafka import KafkaConsumer, TopicPartition
+    from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
 
 
@@ -52,6 +54,35 @@ def start_worker(
         time.sleep(0.3)
     proc.terminate()
     raise WorkerStartError(f"worker not ready after {timeout_s:.0f}s; {log_path} ends:\n{log_text()[-3000:]}")
+
+
+def peak_rss_mib(pid: int) -> float:
+    """A process's peak resident set (VmHWM), from /proc."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+def committed_transcripts(admin: KafkaAdminClient, settings: Settings) -> int:
+    """How many transcript records the worker group has committed, over all partitions."""
+    group, topic = settings.consumer_group, settings.topic("transcripts")
+    offsets = admin.list_group_offsets(group).get(group, {})
+    return sum(meta.offset for tp, meta in offsets.items() if tp.topic == topic and meta.offset > 0)
+
+
+def wait_committed(admin: KafkaAdminClient, settings: Settings, at_least: int, proc: subprocess.Popen[bytes],
+                   timeout_s: float, poll_s: float = 0.05) -> int:
+    """Wait until the worker group has committed `at_least` transcripts; raise if the worker
+    exits by itself or the time runs out."""
+    deadline = time.monotonic() + timeout_s
+    while (done := committed_transcripts(admin, settings)) < at_least:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the worker exited by itself with {proc.returncode}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{done} of {at_least} transcripts committed after {timeout_s:.0f}s")
+        time.sleep(poll_s)
+    return done
 
 
 def follow_alerts(

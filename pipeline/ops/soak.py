@@ -35,7 +35,7 @@ from pipeline.kafka.broker import EmbeddedBroker
 from pipeline.kafka.feed import read_to_end, send_events
 from pipeline.kafka.topics import ensure_topics
 from pipeline.ops.livemix import live_events
-from pipeline.ops.local import start_worker
+from pipeline.ops.local import start_worker, wait_committed
 from pipeline.ruleset import load_ruleset
 from pipeline.settings import PROJECT_ROOT, Settings
 
@@ -80,27 +80,9 @@ class SoakReport:
         return self.missing == self.unknown == self.changed == 0
 
 
-def _committed(admin: KafkaAdminClient, group: str, topic: str) -> int:
-    offsets = admin.list_group_offsets(group).get(group, {})
-    return sum(meta.offset for tp, meta in offsets.items() if tp.topic == topic and meta.offset > 0)
-
-
 def _kill(proc: subprocess.Popen[bytes]) -> None:
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
-
-
-def _wait_committed(admin: KafkaAdminClient, settings: Settings, at_least: int, proc: subprocess.Popen[bytes],
-                    timeout_s: float) -> int:
-    topic = settings.topic("transcripts")
-    deadline = time.monotonic() + timeout_s
-    while (done := _committed(admin, settings.consumer_group, topic)) < at_least:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the worker exited by itself with {proc.returncode}")
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{done} of {at_least} transcripts committed after {timeout_s:.0f}s")
-        time.sleep(0.05)
-    return done
 
 
 def run_soak(settings: Settings, lines: list[str], kills: int, seed: int, log_dir: Path,
@@ -121,14 +103,14 @@ def run_soak(settings: Settings, lines: list[str], kills: int, seed: int, log_di
     feeder.start()
     try:
         for n, share in enumerate(shares, start=1):
-            _wait_committed(admin, settings, int(share * transcripts), proc, timeout_s)
+            wait_committed(admin, settings, int(share * transcripts), proc, timeout_s)
             time.sleep(rng.uniform(0.0, 0.8))  # land anywhere in a batch: judging, delivering, committing
             _kill(proc)
             restarted = time.monotonic()
             proc = start_worker(settings, log_dir / f"worker-{n}.log", own_session=True, env=env)
             report.restarts_seconds.append(round(time.monotonic() - restarted, 1))
         feeder.join()
-        _wait_committed(admin, settings, transcripts, proc, timeout_s)
+        wait_committed(admin, settings, transcripts, proc, timeout_s)
     finally:
         admin.close()
         if proc.poll() is None:

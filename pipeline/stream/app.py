@@ -129,6 +129,13 @@ class _Fetched:
         )  # fmt: skip
 
 
+def _committed(consumer: Any, tp: TP) -> int | None:
+    """The partition's committed offset as the consumer knows it (Faust keeps it only in
+    `_committed_offset`), if it knows one."""
+    offset: int | None = getattr(consumer, "_committed_offset", {}).get(tp)
+    return offset
+
+
 def _where(event: EventT) -> str:
     message = event.message
     return f"{message.topic}[{message.partition}]@{message.offset}"
@@ -273,8 +280,7 @@ class Worker:
         """Next listings offset this worker has applied. Before it applies one after a (re)start,
         the committed offset: everything before it is already in the table, restored from its
         changelog. (Faust keeps committed offsets only in `_committed_offset`.)"""
-        committed = getattr(consumer, "_committed_offset", {}).get(tp) or 0
-        return max(self._listing_positions.get(tp.partition, 0), committed)
+        return max(self._listing_positions.get(tp.partition, 0), _committed(consumer, tp) or 0)
 
     async def _grace_new_products(self, segments: list[TranscriptSegment]) -> None:
         """Products with no listing yet may have theirs in flight from the same producer on the
@@ -324,8 +330,7 @@ class Worker:
         twice and none missing (pipeline/stream/sequence.py). Before an event that follows a
         gap come the missing ones, read from the broker."""
         message = event.message
-        committed = getattr(self.app.consumer, "_committed_offset", {}).get(message.tp)
-        admission = self.in_order.admit(message.tp, message.offset, committed)
+        admission = self.in_order.admit(message.tp, message.offset, _committed(self.app.consumer, message.tp))
         if admission.verdict is Verdict.DROP:
             return []
         if admission.verdict is Verdict.TAKE:

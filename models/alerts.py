@@ -55,19 +55,46 @@ class Evidence(BaseModel):
     )
 
 
-class Alert(BaseModel):
+# The alert format: 2 added `rules` (every rule that made the claim), `streamer_id`, `start_ms`
+# and `end_ms`.
+ALERT_SCHEMA_VERSION = 2
+
+
+class RuleRef(BaseModel):
+    """One rule that made the claim an alert stands for."""
+
     model_config = ConfigDict(frozen=True)
+
+    rule_id: str
+    title: str
+    kind: str
+    severity: Severity
+    legal_basis: list[str]
+    match: str = Field(description="The words this rule matched, as said (they overlap the alert's evidence).")
+    via: str = Field(description="Which term, regex or pattern of this rule matched.")
+
+
+class Alert(BaseModel):
+    """One claim: when several rules match the same words, one alert lists them all in `rules`,
+    led by the most severe (its `rule_id`, `kind` and `severity` are the alert's)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    schema_version: int = ALERT_SCHEMA_VERSION
 
     alert_id: str = Field(description="Deterministic: the same event, rule and span give the same id.")
     event_id: str
     room_id: str
     product_id: str | None = None
     ts: datetime
-    rule_id: str
+    streamer_id: str | None = None
+    start_ms: int | None = Field(default=None, description="The segment's start in the stream, as given on input.")
+    end_ms: int | None = Field(default=None, description="The segment's end in the stream, as given on input.")
+    rule_id: str = Field(description="The leading rule: the most severe of `rules`.")
     kind: str
     severity: Severity
     category: str | None = Field(default=None, description="Product category the rule was applied for.")
-    legal_basis: list[str]
+    legal_basis: list[str] = Field(description="Every legal basis of every rule in `rules`, the leading rule's first.")
     message: str
     evidence: Evidence
     related_event_ids: list[str] = Field(
@@ -76,3 +103,14 @@ class Alert(BaseModel):
         "evidence.text then holds them and this one joined by spaces, and the offsets point into it.",
     )
     ruleset_version: str
+    rules: list[RuleRef] = Field(
+        default_factory=list, description="Every rule that made this claim, the leading rule first."
+    )
+
+    @property
+    def rule_ids(self) -> list[str]:
+        return [ref.rule_id for ref in self.rules] or [self.rule_id]
+
+    @property
+    def kinds(self) -> list[str]:
+        return list(dict.fromkeys(ref.kind for ref in self.rules)) or [self.kind]

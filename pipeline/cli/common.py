@@ -58,6 +58,7 @@ def print_alert(console: Console, alert: Alert) -> None:
     console.print(
         f"[bold]{escape(alert.room_id)}[/bold] [{style}]{alert.severity.value:<8}[/{style}] "
         f"[magenta]{alert.rule_id}[/magenta] ({escape(alert.category or 'unknown')})"
+        + "".join(f" [dim]+{escape(rule)}[/dim]" for rule in alert.rule_ids[1:])
     )
     console.print(f"    {marked_sentence(alert)}")
     console.print(f"    [dim]{escape(alert.message)} — {escape('；'.join(alert.legal_basis))}[/dim]")

@@ -172,6 +172,12 @@ def backtest(
         for alert in alerts:
             out.print(f"  [dim]{escape(alert.event_id)}[/dim]", end=" ")
             print_alert(out, alert)
+    if report.rules_changed:
+        out.print(f"[bold]same claim, rules changed: {len(report.rules_changed)}[/bold]")
+        for moved_rules in report.rules_changed:
+            moved = [*(f"+{r}" for r in moved_rules.joined), *(f"-{r}" for r in moved_rules.left)]
+            out.print(f"  [dim]{escape(moved_rules.alert.event_id)}[/dim] {escape(' '.join(moved))}", end=" ")
+            print_alert(out, moved_rules.alert)
     if not report.changed:
         out.print("no alert changes")
     if failed:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from models.alerts import Alert, Evidence
+from models.alerts import Alert, Evidence, RuleRef, Severity
 from models.events import TranscriptSegment
 from pipeline.detect.engine import Finding
 from pipeline.detect.facts import ProductFacts
@@ -33,6 +33,9 @@ def build_alert(segment: TranscriptSegment, finding: Finding, facts: ProductFact
         room_id=segment.room_id,
         product_id=segment.product_id,
         ts=segment.ts,
+        streamer_id=segment.streamer_id,
+        start_ms=segment.start_ms,
+        end_ms=segment.end_ms,
         rule_id=spec.id,
         kind=spec.kind.value,
         severity=spec.severity,
@@ -51,4 +54,42 @@ def build_alert(segment: TranscriptSegment, finding: Finding, facts: ProductFact
             listing_conflict=finding.conflict,
         ),
         ruleset_version=ruleset_version,
-    )
+        rules=[RuleRef(rule_id=spec.id, title=spec.title, kind=spec.kind.value, severity=spec.severity,
+                       legal_basis=list(spec.legal_basis), match=matched, via=finding.hit.via)],
+    )  # fmt: skip
+
+
+_SEVERITY_RANK = {severity: rank for rank, severity in enumerate(Severity)}
+
+
+def one_alert_per_claim(alerts: list[Alert]) -> list[Alert]:
+    """Alerts of different rules on the same words made one: the most severe (then the first, in
+    rule order) leads, and each alert whose words overlap the leader's joins it, its rule and
+    legal basis listed after the leader's. The leader keeps its id, so a claim keeps its id when
+    a rule joins or leaves it. In the order the leaders came."""
+    if len(alerts) < 2:
+        return alerts
+    order = sorted(range(len(alerts)), key=lambda i: (-_SEVERITY_RANK[alerts[i].severity], i))
+    leaders: list[int] = []
+    members: dict[int, list[int]] = {}
+    for i in order:
+        evidence = alerts[i].evidence
+        for leader in leaders:
+            led = alerts[leader].evidence
+            if led.text == evidence.text and led.start < evidence.end and evidence.start < led.end:
+                members[leader].append(i)
+                break
+        else:
+            leaders.append(i)
+            members[i] = []
+    return [_joined(alerts[leader], [alerts[i] for i in members[leader]]) for leader in sorted(leaders)]
+
+
+def _joined(leader: Alert, others: list[Alert]) -> Alert:
+    if not others:
+        return leader
+    rules = list(leader.rules)
+    for other in others:
+        rules.extend(ref for ref in other.rules if ref.rule_id not in {r.rule_id for r in rules})
+    basis = list(dict.fromkeys(b for ref in rules for b in ref.legal_basis))
+    return leader.model_copy(update={"rules": rules, "legal_basis": basis})

@@ -16,7 +16,7 @@ from models.events import ProductListing, TranscriptSegment
 from pipeline.detect.engine import Engine
 from pipeline.detect.facts import facts_for
 from pipeline.errors import EventError
-from pipeline.judge.build_alerts import build_alert
+from pipeline.judge.build_alerts import build_alert, one_alert_per_claim
 from pipeline.judge.dedup import Deduplicator, DedupState
 from pipeline.judge.listings import InMemoryListings, ListingStore, add_listing_version, listing_as_of
 from pipeline.judge.window import Claim, ContextState, ContextWindow, Said, claims_across
@@ -65,7 +65,7 @@ def _detect(
         across, reaching_in = claims_across(engine, segment, facts, before, alerts, analysis)
         alerts.extend(across)
         claims.extend(reaching_in)
-    return alerts, claims
+    return one_alert_per_claim(alerts), claims
 
 
 class Judge:

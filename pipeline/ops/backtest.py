@@ -1,8 +1,9 @@
 """`claimwatch backtest`: what a rule change would change, on a recording, before it goes live.
 
 Both rule sets judge the same events through the same scanner as `claimwatch scan` (and so the
-stream). Alerts are compared by `alert_id`, which depends on the event, the rule and the words,
-not on the rule set's version: an alert both sets raise is the same alert.
+stream). Alerts are compared by `alert_id`, which depends on the event, the leading rule and the
+words, not on the rule set's version: an alert both sets raise is the same alert, and one whose
+other rules differ is listed with the rules that joined or left it.
 """
 
 from __future__ import annotations
@@ -30,6 +31,15 @@ class RuleChange:
 
 
 @dataclass(frozen=True)
+class RulesChange:
+    """An alert both rule sets raise, with a rule joining or leaving the claim."""
+
+    alert: Alert  # as the new rules raise it
+    joined: list[str]
+    left: list[str]
+
+
+@dataclass(frozen=True)
 class BacktestReport:
     segments: int
     listings: int
@@ -39,10 +49,11 @@ class BacktestReport:
     only_new: list[Alert]
     only_baseline: list[Alert]
     per_rule: list[RuleChange]
+    rules_changed: list[RulesChange]
 
     @property
     def changed(self) -> bool:
-        return bool(self.only_new or self.only_baseline)
+        return bool(self.only_new or self.only_baseline or self.rules_changed)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -54,7 +65,9 @@ class BacktestReport:
             "only_new": [a.model_dump(mode="json") for a in self.only_new],
             "only_baseline": [a.model_dump(mode="json") for a in self.only_baseline],
             "per_rule": {c.rule_id: {"baseline": c.baseline, "new": c.new, "delta": c.delta} for c in self.per_rule},
-        }
+            "rules_changed": [{"alert_id": c.alert.alert_id, "event_id": c.alert.event_id, "joined": c.joined,
+                               "left": c.left} for c in self.rules_changed],
+        }  # fmt: skip
 
 
 def _run(engine: Engine, lines: list[str], settings: Settings) -> tuple[list[Alert], Scanner]:
@@ -68,8 +81,16 @@ def backtest(lines: list[str], new: Engine, baseline: Engine, settings: Settings
     old_alerts, _ = _run(baseline, lines, settings)
     new_ids = {a.alert_id for a in new_alerts}
     old_ids = {a.alert_id for a in old_alerts}
-    old_counts = Counter(a.rule_id for a in old_alerts)
-    new_counts = Counter(a.rule_id for a in new_alerts)
+    # A rule counts on every alert it is one of the rules of, leading or not.
+    old_counts = Counter(rule for a in old_alerts for rule in a.rule_ids)
+    new_counts = Counter(rule for a in new_alerts for rule in a.rule_ids)
+    old_rules = {a.alert_id: a.rule_ids for a in old_alerts}
+    rules_changed = []
+    for alert in new_alerts:
+        before = old_rules.get(alert.alert_id)
+        if before is not None and set(before) != set(alert.rule_ids):
+            joined = [r for r in alert.rule_ids if r not in before]
+            rules_changed.append(RulesChange(alert, joined, [r for r in before if r not in alert.rule_ids]))
     per_rule = [RuleChange(rule, old_counts[rule], new_counts[rule]) for rule in sorted(old_counts | new_counts)]
     return BacktestReport(
         segments=scanner.counters.segments,
@@ -80,4 +101,5 @@ def backtest(lines: list[str], new: Engine, baseline: Engine, settings: Settings
         only_new=[a for a in new_alerts if a.alert_id not in old_ids],
         only_baseline=[a for a in old_alerts if a.alert_id not in new_ids],
         per_rule=per_rule,
+        rules_changed=rules_changed,
     )

@@ -141,8 +141,8 @@ def evaluate(engine: Engine, items: list[CorpusItem]) -> Report:
         outcome = Outcome(
             item,
             bool(alerts),
-            [a.rule_id for a in alerts],
-            sorted({a.kind for a in alerts}),
+            [rule for a in alerts for rule in a.rule_ids],
+            sorted({kind for a in alerts for kind in a.kinds}),
             [a.evidence.match for a in alerts],
         )
         outcomes.append(outcome)

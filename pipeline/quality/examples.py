@@ -60,6 +60,6 @@ def run_examples(engine: Engine, rule_ids: set[str] | None = None) -> list[Examp
                 example = ExampleSpec(text=raw) if isinstance(raw, str) else raw
                 segment, listing = example_events(example, default_category)
                 alerts = detect_segment(engine, segment, listing)
-                mine = tuple(a.evidence.match for a in alerts if a.rule_id == spec.id)
+                mine = tuple(ref.match for a in alerts for ref in a.rules if ref.rule_id == spec.id)
                 results.append(ExampleResult(spec.id, expectation, example, bool(mine), mine))
     return results

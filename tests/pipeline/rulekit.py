@@ -25,12 +25,12 @@ EXAMPLES = """
 """
 
 
-def rule(rule_id: str, body: str, kind: str = "absolute-term") -> str:
+def rule(rule_id: str, body: str, kind: str = "absolute-term", severity: str = "medium") -> str:
     """One rule entry; `body` holds match/unless/categories lines indented by four spaces."""
     return (
         f"  - id: {rule_id}\n    title: test rule\n"
         f"    description: a rule written inline for a unit test of the engine\n"
-        f"    kind: {kind}\n    severity: medium\n    legal_basis: [test]\n    message: 'said {{match}}'\n"
+        f"    kind: {kind}\n    severity: {severity}\n    legal_basis: [test {rule_id}]\n    message: 'said {{match}}'\n"
         + textwrap.indent(textwrap.dedent(body).strip("\n"), "    ")
         + "\n"
         + EXAMPLES.lstrip("\n")

@@ -15,7 +15,7 @@ def test_evidence_points_at_the_original_words(tmp_path: Path) -> None:
     assert alert.evidence.text == text
     assert text[alert.evidence.start : alert.evidence.end] == "最|好" == alert.evidence.match
     assert alert.evidence.normalized == "最好"
-    assert alert.legal_basis == ["test"]
+    assert alert.legal_basis == ["test t"]
     assert alert.message == "said 最|好"
     assert alert.ruleset_version == eng.version
 
@@ -39,3 +39,31 @@ def test_listing_category_overrides_segment_category(tmp_path: Path) -> None:
     assert detect_segment(eng, segment, make_listing(Category.drug)) == []
     (alert,) = detect_segment(eng, segment, make_listing(Category.home))
     assert alert.category == "home"
+
+
+def test_rules_on_the_same_words_make_one_alert_led_by_the_most_severe(tmp_path: Path) -> None:
+    eng = engine(tmp_path, rule("broad", "match: {regex: 最暖}")
+                 + rule("record", "match: {terms: [全网最暖]}", severity="high")
+                 + rule("elsewhere", "match: {terms: [包邮]}", severity="high"))  # fmt: skip
+    claim, other = detect_segment(eng, make_segment("这件是全网最暖的羽绒服 今天包邮"), None)
+    assert (claim.rule_id, claim.severity.value, claim.evidence.match) == ("record", "high", "全网最暖")
+    assert claim.rule_ids == ["record", "broad"] and [r.match for r in claim.rules] == ["全网最暖", "最暖"]
+    assert claim.legal_basis == ["test record", "test broad"]
+    assert claim.alert_id == alert_id("e1", "record", 3, 7)  # the leader's id: stable when a rule joins
+    assert other.rule_ids == ["elsewhere"]
+
+
+def test_a_rule_joining_a_claim_keeps_its_alert_id(tmp_path: Path) -> None:
+    alone = engine(tmp_path / "a", rule("record", "match: {terms: [全网最暖]}", severity="high"))
+    joined = engine(tmp_path / "b", rule("broad", "match: {regex: 最暖}")
+                    + rule("record", "match: {terms: [全网最暖]}", severity="high"))  # fmt: skip
+    segment = make_segment("这件是全网最暖的羽绒服")
+    (before,) = detect_segment(alone, segment, None)
+    (after,) = detect_segment(joined, segment, None)
+    assert before.alert_id == after.alert_id and after.rule_ids == ["record", "broad"]
+
+
+def test_an_alert_carries_who_said_it_and_when(tmp_path: Path) -> None:
+    eng = engine(tmp_path, rule("t", "match: {terms: [最好]}"))
+    (alert,) = detect_segment(eng, make_segment("最好的面霜", streamer_id="host-1", start_ms=5, end_ms=900), None)
+    assert (alert.streamer_id, alert.start_ms, alert.end_ms, alert.schema_version) == ("host-1", 5, 900, 2)

@@ -45,6 +45,19 @@ def test_an_added_rule_shows_exactly_its_alerts_as_new(tmp_path: Path) -> None:
     assert report.only_baseline == [] and report.changed
 
 
+def test_a_rule_joining_a_claim_is_shown_on_the_alert_it_joins(tmp_path: Path) -> None:
+    cheapest = rule("cheapest", "match: {regex: 最低价}", kind="price-fraud")
+    old = _engine(tmp_path, "old", BEST + LOWEST)
+    new = _engine(tmp_path, "new", BEST + LOWEST + cheapest)
+    report = backtest(LINES, new, old)
+    assert report.only_new == [] and report.only_baseline == [] and report.changed
+    assert [(c.alert.event_id, c.joined, c.left) for c in report.rules_changed] == [
+        ("s1", ["cheapest"], []), ("s3", ["cheapest"], [])]  # fmt: skip
+    assert {c.rule_id: (c.baseline, c.new) for c in report.per_rule}["cheapest"] == (0, 2)
+    back = backtest(LINES, old, new)
+    assert [(c.joined, c.left) for c in back.rules_changed] == [([], ["cheapest"])] * 2
+
+
 def test_the_same_rules_change_nothing(tmp_path: Path) -> None:
     report = backtest(LINES, _engine(tmp_path, "a", BEST + LOWEST), _engine(tmp_path, "b", BEST + LOWEST),)
     assert not report.changed and report.baseline_alerts == report.new_alerts == 4

@@ -1,6 +1,8 @@
 """The shipped rules hold a floor on the labelled corpora; misses and false hits are listed
 by `claimwatch eval tests/data/dev_corpus.jsonl` (and check_corpus.jsonl)."""
 
+import json
+
 import pytest
 
 from pipeline.detect.engine import Engine
@@ -10,6 +12,8 @@ from ...conftest import DATA
 
 PRECISION_FLOOR = 0.85
 RECALL_FLOOR = 0.75
+CASES_RECALL_FLOOR = 0.80
+CASES_KIND_FLOOR = 0.55
 
 
 def test_dev_corpus_is_large_and_balanced() -> None:
@@ -25,6 +29,25 @@ def test_rules_hold_the_floor(engine: Engine, corpus: str, recall_floor: float) 
     report = evaluate(engine, load_corpus(DATA / corpus))
     assert report.overall.precision >= PRECISION_FLOOR, [f.item.text for f in report.false_hits]
     assert report.overall.recall >= recall_floor, [m.item.text for m in report.misses]
+
+
+def test_cases_corpus_cites_a_source_for_every_claim() -> None:
+    """tests/data/cases_corpus.jsonl: claims as published enforcement cases report them, each with
+    the page it was read on, and lawful sentences sharing their words."""
+    lines = [json.loads(line) for line in (DATA / "cases_corpus.jsonl").read_text(encoding="utf-8").splitlines()]
+    violations = [c for c in lines if c["label"] == "violation"]
+    assert len(violations) >= 250 and len(lines) - len(violations) >= 250
+    assert all(c["source"].startswith("http") and c["reported"] in c["text"] for c in violations)
+    assert len({c["id"] for c in lines}) == len(lines)
+
+
+def test_real_cases_hold_the_floor(engine: Engine) -> None:
+    """A floor per kind on the real-case corpus, so a rule change that loses a kind of claim fails."""
+    report = evaluate(engine, load_corpus(DATA / "cases_corpus.jsonl"))
+    assert report.overall.precision >= 0.95, [f.item.text for f in report.false_hits]
+    assert report.overall.recall >= CASES_RECALL_FLOOR, [m.item.text for m in report.misses]
+    low = {kind: round(score.recall, 2) for kind, score in report.per_kind.items() if score.recall < CASES_KIND_FLOOR}
+    assert not low, low
 
 
 def test_score_arithmetic() -> None:

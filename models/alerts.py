@@ -70,7 +70,10 @@ class RuleRef(BaseModel):
     kind: str
     severity: Severity
     legal_basis: list[str]
-    match: str = Field(description="The words this rule matched, as said (they overlap the alert's evidence).")
+    match: str = Field(
+        description="The words this rule matched, as said and widened to whole words "
+        "(they overlap the alert's evidence)."
+    )
     via: str = Field(description="Which term, regex or pattern of this rule matched.")
 
 

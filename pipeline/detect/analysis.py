@@ -28,6 +28,8 @@ from pipeline.text.tokenize import ChineseTokenizer, Token
 
 _WHITESPACE_RUN = re.compile(r"\s+")
 CLAUSE_BREAKS = frozenset(",，。!！?？;；:：\n\r")
+# How far an alert's evidence may widen to take in the rest of a word the match cut.
+WORD_REACH = 4
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,30 @@ class Analysis:
     @cached_property
     def _restoration_ends(self) -> list[int]:
         return [r.end for r in self.restorations]
+
+    def whole_words(self, start: int, end: int) -> tuple[int, int]:
+        """The span widened to the words it cuts (最显 of 最显瘦, 最划 of 最划算), by at most
+        WORD_REACH characters a side and never past a clause break: what a reviewer reads as the
+        claim."""
+        tokens = self.tokens
+        if not tokens or end <= start:
+            return start, end
+        starts = self._token_start_list
+        first = tokens[max(0, bisect_right(starts, start) - 1)]
+        last = tokens[max(0, bisect_right(starts, end - 1) - 1)]
+        text = self.text
+        wide_start = first.start if first.end > start and start - first.start <= WORD_REACH else start
+        wide_end = last.end if last.start < end and last.end - end <= WORD_REACH else end
+        if any(ch in CLAUSE_BREAKS or ch.isspace() for ch in text[wide_start:start] + text[end:wide_end]):
+            return start, end
+        pauses = self.normalized.pauses  # a dropped space: the host paused there
+        if any(wide_start < p <= start or end <= p < wide_end for p in pauses):
+            return start, end
+        return wide_start, wide_end
+
+    @cached_property
+    def _token_start_list(self) -> list[int]:
+        return [t.start for t in self.tokens]
 
     def on_token_boundaries(self, start: int, end: int) -> bool:
         return start in self.token_starts and end in self.token_ends

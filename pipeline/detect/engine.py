@@ -70,6 +70,10 @@ class Finding:
     # Where the last repeat of the same claim ends, when one finding stands for several
     # (`one_per_claim`); else `end`.
     last_end: int | None = None
+    # The span in the original text widened to whole words (Analysis.whole_words): the alert's
+    # evidence. `start`/`end` stay the rule's own, which the split-claim window reasons with.
+    word_start: int | None = None
+    word_end: int | None = None
 
     @property
     def through(self) -> int:
@@ -87,11 +91,14 @@ class Finding:
         conflict: ListingConflict | None = None,
     ) -> Finding:
         start, end = analysis.normalized.to_original(hit.start, hit.end)
+        word_start, word_end = start, end
+        if suppressed_by is None:  # only what fires becomes evidence; tokens cost
+            word_start, word_end = analysis.normalized.to_original(*analysis.whole_words(hit.start, hit.end))
         clause_start, clause_end = analysis.clause_bounds(hit.start, hit.end)
         sound = analysis.evasion_in(hit.start, hit.end)
         evasion = Evasion(kind=sound.kind, variant=sound.variant, term=sound.term) if sound is not None else None
         return cls(rule, hit, start, end, analysis.text[hit.start : hit.end], analysis.text[clause_start:clause_end],
-                   evasion, suppressed_by, reason, conflict)
+                   evasion, suppressed_by, reason, conflict, None, word_start, word_end)
 
     @property
     def fired(self) -> bool:
@@ -101,8 +108,17 @@ class Finding:
         """The same finding with its original span (`start`, `end`) moved by `offset` characters,
         for a text analysed as the tail of a longer one (a split claim); `hit`, `words` and
         `clause` stay as they were, in the normalized tail."""
-        last_end = None if self.last_end is None else self.last_end + offset
-        return replace(self, start=self.start + offset, end=self.end + offset, last_end=last_end)
+        def moved(at: int | None) -> int | None:
+            return None if at is None else at + offset
+
+        return replace(self, start=self.start + offset, end=self.end + offset, last_end=moved(self.last_end),
+                       word_start=moved(self.word_start), word_end=moved(self.word_end))  # fmt: skip
+
+    @property
+    def evidence_span(self) -> tuple[int, int]:
+        """Where the alert's evidence lies in the original text: the match widened to whole words."""
+        start = self.start if self.word_start is None else self.word_start
+        return start, self.end if self.word_end is None else self.word_end
 
 
 @dataclass

@@ -24,11 +24,12 @@ def alert_id(event_id: str, rule_id: str, start: int, end: int) -> str:
 def build_alert(segment: TranscriptSegment, finding: Finding, facts: ProductFacts, ruleset_version: str) -> Alert:
     """The alert for a finding in `segment.text` (the finding's offsets point into it)."""
     spec = finding.rule.spec
-    matched = segment.text[finding.start : finding.end]
+    start, end = finding.evidence_span
+    matched = segment.text[start:end]
     category = facts.category.value if facts.category else None
     message = spec.message.format_map(_KeepUnknown(match=matched, category=category or "unknown"))
     return Alert(
-        alert_id=alert_id(segment.event_id, spec.id, finding.start, finding.end),
+        alert_id=alert_id(segment.event_id, spec.id, start, end),
         event_id=segment.event_id,
         room_id=segment.room_id,
         product_id=segment.product_id,
@@ -45,8 +46,8 @@ def build_alert(segment: TranscriptSegment, finding: Finding, facts: ProductFact
         evidence=Evidence(
             text=segment.text,
             match=matched,
-            start=finding.start,
-            end=finding.end,
+            start=start,
+            end=end,
             normalized=finding.words,
             via=finding.hit.via,
             claim=finding.clause,

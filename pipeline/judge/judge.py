@@ -62,7 +62,8 @@ def _detect(
     alerts = [build_alert(segment, f, facts, engine.version) for f in findings]
     claims = [(f.rule.spec.id, f.start, f.through) for f in findings]
     if before:
-        across, reaching_in = claims_across(engine, segment, facts, before, alerts, analysis)
+        own = [(f.rule.spec.id, f.start) for f in findings]
+        across, reaching_in = claims_across(engine, segment, facts, before, own, analysis)
         alerts.extend(across)
         claims.extend(reaching_in)
     return one_alert_per_claim(alerts), claims

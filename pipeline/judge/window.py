@@ -113,13 +113,14 @@ def claims_across(
     segment: TranscriptSegment,
     facts: ProductFacts,
     before: Sequence[Said],
-    own: Sequence[Alert],
+    own: Sequence[tuple[str, int]],
     analysis: Analysis | None = None,
 ) -> tuple[list[Alert], list[Claim]]:
     """Claims of the joined text that need both sides of a boundary: they begin in an earlier
     segment and end in this one. Returns the alerts for those that the same rule did not make in
-    either part alone, and every crossing claim as offsets into this segment's text (from its
-    start), to be remembered with it whether alerted or not. With `analysis` (the segment's
+    either part alone (`own`: this segment's own claims, as rule and start), and every crossing
+    claim as offsets into this segment's text (from its start), to be remembered with it whether
+    alerted or not. With `analysis` (the segment's
     own), a boundary no rule could cross is told from the parts, and the joined text is not
     analysed at all."""
     earlier_text = " ".join(said.text for said in before)
@@ -138,14 +139,13 @@ def claims_across(
     if not crossing:
         return [], reaching_in
     earlier = _earlier_claims(before)
-    here = [(a.rule_id, a.evidence.start) for a in own]
     as_said = segment.model_copy(update={"text": joined})
     alerts = []
     for finding in crossing:
         rule_id = finding.rule.spec.id
         if any(r == rule_id and s < boundary - 1 and e > finding.start for r, s, e in earlier):
             continue  # the earlier segment already said it
-        if any(r == rule_id and s < finding.end - boundary for r, s in here):
+        if any(r == rule_id and s < finding.end - boundary for r, s in own):
             continue  # this segment already says it
         touched = _touched(before, finding.start)
         alert = build_alert(as_said, finding, facts, engine.version)

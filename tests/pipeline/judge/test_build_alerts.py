@@ -47,7 +47,7 @@ def test_rules_on_the_same_words_make_one_alert_led_by_the_most_severe(tmp_path:
                  + rule("elsewhere", "match: {terms: [包邮]}", severity="high"))  # fmt: skip
     claim, other = detect_segment(eng, make_segment("这件是全网最暖的羽绒服 今天包邮"), None)
     assert (claim.rule_id, claim.severity.value, claim.evidence.match) == ("record", "high", "全网最暖")
-    assert claim.rule_ids == ["record", "broad"] and [r.match for r in claim.rules] == ["全网最暖", "最暖"]
+    assert claim.rule_ids == ["record", "broad"] and [r.match for r in claim.rules] == ["全网最暖", "全网最暖"]
     assert claim.legal_basis == ["test record", "test broad"]
     assert claim.alert_id == alert_id("e1", "record", 3, 7)  # the leader's id: stable when a rule joins
     assert other.rule_ids == ["elsewhere"]
@@ -67,3 +67,13 @@ def test_an_alert_carries_who_said_it_and_when(tmp_path: Path) -> None:
     eng = engine(tmp_path, rule("t", "match: {terms: [最好]}"))
     (alert,) = detect_segment(eng, make_segment("最好的面霜", streamer_id="host-1", start_ms=5, end_ms=900), None)
     assert (alert.streamer_id, alert.start_ms, alert.end_ms, alert.schema_version) == ("host-1", 5, 900, 2)
+
+
+def test_evidence_takes_in_the_rest_of_a_word_the_match_cut(tmp_path: Path) -> None:
+    eng = engine(tmp_path, rule("t", "match: {regex: '史上最[^低便]'}"))
+    (alert,) = detect_segment(eng, make_segment("这是史上最划算的一次 快拍"), None)
+    assert alert.evidence.match == "史上最划算" and alert.evidence.normalized == "史上最划"
+    assert alert.alert_id == alert_id("e1", "t", 2, 7)
+    # never past a pause or a clause break
+    (cut,) = detect_segment(eng, make_segment("史上最好 吃的"), None)
+    assert cut.evidence.match == "史上最好"

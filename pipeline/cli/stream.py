@@ -81,3 +81,60 @@ def up(
         err.print(f"[red]error[/red] {escape(str(exc))}")
         raise typer.Exit(1) from None
     err.print(f"{shown} alerts shown")
+
+
+def tail(
+    broker: Annotated[str | None, typer.Option("--broker", help="bootstrap servers host:port[,host:port]")] = None,
+    topic_prefix: Annotated[str | None, typer.Option("--topic-prefix", help="prefix of every topic")] = None,
+    severity: Annotated[
+        str | None, typer.Option("--severity", help="only alerts of this severity or higher (info … critical)")
+    ] = None,
+    room: Annotated[list[str] | None, typer.Option("--room", help="only this room (repeatable)")] = None,
+    rule: Annotated[list[str] | None, typer.Option("--rule", help="only alerts with this rule (repeatable)")] = None,
+    from_beginning: Annotated[bool, typer.Option("--from-beginning", help="start at the oldest alert")] = False,
+    since: Annotated[str | None, typer.Option("--since", help="start at alerts published from this time on")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="one alert as JSON a line on stdout, for piping")] = False,
+    max_alerts: Annotated[int | None, typer.Option("--max", help="stop after showing this many")] = None,
+    until_idle: Annotated[float | None, typer.Option("--until-idle", help="stop after this many quiet seconds")] = None,
+) -> None:
+    """Alerts as they are published: the claim highlighted in its sentence, rule, room and legal
+    basis (or JSON lines with --json). Joins no consumer group; Ctrl-C stops. Without
+    --from-beginning or --since, shows what arrives from now on."""
+    import sys
+    from datetime import datetime
+
+    from models.alerts import Alert, Severity
+    from pipeline.cli.common import time_option
+    from pipeline.ops.tail import AlertFilter, TailPlan
+    from pipeline.ops.tail import tail as run_tail
+
+    settings = load_settings(broker=broker, topic_prefix=topic_prefix)
+    if from_beginning and since:
+        err.print("[red]error[/red] give --from-beginning or --since, not both")
+        raise typer.Exit(2)
+    try:
+        floor = Severity(severity.lower()) if severity else None
+    except ValueError:
+        err.print(f"[red]error[/red] --severity: {escape(str(severity))} is not one of "
+                  f"{', '.join(s.value for s in Severity)}")
+        raise typer.Exit(2) from None
+    start: str | datetime = time_option(since, "--since") or ("beginning" if from_beginning else "end")
+    admit = AlertFilter(floor, frozenset(room or ()), frozenset(rule or ()))
+
+    def show(alert: Alert) -> None:
+        if as_json:
+            sys.stdout.write(alert.model_dump_json() + "\n")
+            sys.stdout.flush()
+        else:
+            print_alert(out, alert)
+
+    try:
+        stats = run_tail(settings, TailPlan(start, max_alerts, until_idle), show, admit,
+                         bad_record=lambda problem: err.print(f"[yellow]skipped[/yellow] {escape(problem)}"))
+    except BrokenPipeError:
+        raise typer.Exit(0) from None  # the reader of the pipe has what it wanted (`| head`)
+    except ClaimwatchError as exc:
+        err.print(f"[red]error[/red] {escape(str(exc))}")
+        raise typer.Exit(1) from None
+    err.print(f"{stats.shown} of {stats.read} alerts shown (stopped by {stats.stopped_by})"
+              + (f"; {stats.not_alerts} records were not alerts" if stats.not_alerts else ""))

@@ -60,7 +60,8 @@ def build_alert(segment: TranscriptSegment, finding: Finding, facts: ProductFact
     )  # fmt: skip
 
 
-_SEVERITY_RANK = {severity: rank for rank, severity in enumerate(Severity)}
+# info < low < medium < high < critical: the order the enum is written in.
+SEVERITY_RANK = {severity: rank for rank, severity in enumerate(Severity)}
 
 
 def one_alert_per_claim(alerts: list[Alert]) -> list[Alert]:
@@ -70,7 +71,7 @@ def one_alert_per_claim(alerts: list[Alert]) -> list[Alert]:
     a rule joins or leaves it. In the order the leaders came."""
     if len(alerts) < 2:
         return alerts
-    order = sorted(range(len(alerts)), key=lambda i: (-_SEVERITY_RANK[alerts[i].severity], i))
+    order = sorted(range(len(alerts)), key=lambda i: (-SEVERITY_RANK[alerts[i].severity], i))
     leaders: list[int] = []
     members: dict[int, list[int]] = {}
     for i in order:

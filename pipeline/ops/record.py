@@ -43,10 +43,14 @@ class RecordStats:
     stopped_by: str = ""
 
 
-def _assign(consumer: KafkaConsumer, plan: RecordPlan, timeout_s: float = 30.0) -> list[TopicPartition]:
+def assign(
+    consumer: KafkaConsumer, topics: list[str], start: str | datetime, timeout_s: float = 30.0
+) -> list[TopicPartition]:
+    """Every partition of the topics, assigned without a consumer group and positioned at `start`
+    ("beginning", "end" or a time)."""
     deadline = time.monotonic() + timeout_s
     partitions: list[TopicPartition] = []
-    for topic in plan.topics:
+    for topic in topics:
         found = consumer.partitions_for_topic(topic)
         while not found and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -55,13 +59,13 @@ def _assign(consumer: KafkaConsumer, plan: RecordPlan, timeout_s: float = 30.0) 
             raise RecordError(f"topic {topic!r} does not exist on the broker")
         partitions.extend(TopicPartition(topic, p) for p in sorted(found))
     consumer.assign(partitions)
-    if plan.start == "beginning":
+    if start == "beginning":
         consumer.seek_to_beginning(*partitions)
-    elif plan.start == "end":
+    elif start == "end":
         consumer.seek_to_end(*partitions)
     else:
-        assert isinstance(plan.start, datetime)
-        since_ms = int(plan.start.timestamp() * 1000)
+        assert isinstance(start, datetime)
+        since_ms = int(start.timestamp() * 1000)
         found_offsets = consumer.offsets_for_times({tp: since_ms for tp in partitions})
         ends = consumer.end_offsets(partitions)
         for tp in partitions:
@@ -80,7 +84,7 @@ def record(
     stats = RecordStats()
     started = time.monotonic()
     try:
-        _assign(consumer, plan)
+        assign(consumer, plan.topics, plan.start)
         last_record = last_flush = time.monotonic()
         unflushed = False
         with StopOnSignal() as stop, open_text(out, "wt") as sink:

@@ -22,12 +22,21 @@ def test_window_runs_on_event_time_per_room_rule_and_claim() -> None:
     assert set(state) == {"r1", "r2"}
 
 
+def test_a_claim_said_again_with_other_particles_or_for_another_product() -> None:
+    dedup = Deduplicator({}, timedelta(seconds=60))
+    assert dedup.admit([alert("r1", "a", "最后三单了", 0)])
+    assert dedup.admit([alert("r1", "a", "最后三单啊", 20)]) == []  # the same claim said again
+    assert dedup.admit([alert("r1", "a", "最后两单了", 30)])  # another claim
+    other_product = alert("r1", "a", "最后三单", 40).model_copy(update={"product_id": "p2"})
+    assert dedup.admit([other_product]) == [other_product]
+
+
 def test_state_is_pruned_to_the_window() -> None:
     state: dict = {}
     dedup = Deduplicator(state, timedelta(seconds=10))
     dedup.admit([alert("r1", "a", "x", 0)])
     dedup.admit([alert("r1", "a", "y", 100)])
-    assert list(state["r1"]) == ["a\x1fy"]
+    assert list(state["r1"]) == ["a\x1f\x1fy"]
 
 
 def test_a_replayed_event_publishes_its_alert_again() -> None:

@@ -212,17 +212,23 @@ class TermIndex:
         self._automaton = ahocorasick.Automaton()
         for term in sorted(set(terms)):
             if term:
-                self._automaton.add_word(term, term)
+                self._automaton.add_word(term, (term, len(term) - 1))
         self._empty = len(self._automaton) == 0
         if not self._empty:
             self._automaton.make_automaton()
 
     def find_all(self, text: str) -> dict[str, list[tuple[int, int]]]:
-        found: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        found: dict[str, list[tuple[int, int]]] = {}
         if self._empty:
             return found
-        for end_index, term in self._automaton.iter(text):
-            found[term].append((end_index - len(term) + 1, end_index + 1))
+        # Plain dict and the length kept with the term: this loop runs for every literal of
+        # every text.
+        for end_index, (term, back) in self._automaton.iter(text):
+            spans = found.get(term)
+            if spans is None:
+                found[term] = [(end_index - back, end_index + 1)]
+            else:
+                spans.append((end_index - back, end_index + 1))
         return found
 
 

@@ -255,6 +255,10 @@ def _token_clauses(token: dict[str, Any]) -> list[frozenset[str]]:
 _MAY_MATCH_SPACE = re.compile(r"\\[sSWDpPhHvV]|\.|\[\^|\s|\\[tnrfu]")
 
 
+# Word-test verdicts remembered per test; past this a test's memory starts over.
+_VERDICTS_KEPT = 50_000
+
+
 @dataclass(frozen=True)
 class WordTest:
     """Conditions of one pattern token on the text of a word (one of its TEXT, ORTH, LOWER)."""
@@ -263,8 +267,19 @@ class WordTest:
     allowed: frozenset[str] | None = None
     regex: re2._Regexp | None = None
     barred: frozenset[str] = frozenset()
+    # A verdict reads the word alone, and live talk says the same words all day: an RE2 search
+    # costs far more than a lookup.
+    _verdicts: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
 
     def __call__(self, word: str) -> bool:
+        verdict = self._verdicts.get(word)
+        if verdict is None:
+            if len(self._verdicts) >= _VERDICTS_KEPT:
+                self._verdicts.clear()
+            verdict = self._verdicts[word] = self._judge(word)
+        return verdict
+
+    def _judge(self, word: str) -> bool:
         if self.lower:
             word = word.lower()
         if self.allowed is not None and word not in self.allowed:

@@ -1,5 +1,7 @@
 from pathlib import Path
 
+import pytest
+
 from pipeline.detect.facts import ProductFacts
 
 from ..rulekit import engine, rule
@@ -61,3 +63,18 @@ def test_pattern_words_join_the_dictionary_but_exception_words_do_not(tmp_path: 
     assert fired(eng, "药监部门推荐的") == [("p", "药监部门推荐")]
     words = [t.text for t in eng.analyze("还有最后一个链接").tokens]
     assert "最后一个链接" not in words
+
+
+def test_a_word_test_remembers_its_verdicts_and_forgets_past_its_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    import re2
+
+    from pipeline.detect import matchers
+
+    test = matchers.WordTest(lower=False, regex=re2.compile(r"^[0-9]+$"), barred=frozenset({"0"}))
+    words = ["12", "十二", "0", "12", "3a"]
+    assert [test(w) for w in words] == [True, False, False, True, False]
+    assert [test(w) for w in words] == [test._judge(w) for w in words]
+    monkeypatch.setattr(matchers, "_VERDICTS_KEPT", 3)
+    for word in ("1", "2", "3", "4", "5"):
+        assert test(word)
+        assert len(test._verdicts) <= 3

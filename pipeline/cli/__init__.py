@@ -6,17 +6,37 @@ May import every other part of `pipeline`; nothing imports it.
 from __future__ import annotations
 
 import sys
+from importlib.metadata import version as package_version
+from typing import Annotated
 
 import typer
 from rich.markup import escape
 
 from pipeline.cli import evaluate, recordings, rules, scan, stream
-from pipeline.cli.common import err
+from pipeline.cli.common import err, out
 from pipeline.errors import SettingsError
 
-app = typer.Typer(help="Claimwatch: live-stream claim monitor.", no_args_is_help=True, add_completion=False)
-rules_app = typer.Typer(help="Lint, test and explain the rule set.", no_args_is_help=True)
+HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
+app = typer.Typer(help="Claimwatch: live-stream claim monitor.", no_args_is_help=True, context_settings=HELP_OPTIONS)
+rules_app = typer.Typer(
+    help="Lint, test and explain the rule set.", no_args_is_help=True, context_settings=HELP_OPTIONS
+)
 app.add_typer(rules_app, name="rules")
+
+def _print_version(value: bool) -> None:
+    if value:
+        out.print(f"claimwatch {package_version('claimwatch')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_print_version, is_eager=True, help="print the version and exit")
+    ] = False,
+) -> None:
+    """Claimwatch: live-stream claim monitor."""
+
 
 app.command()(scan.scan)
 app.command()(scan.schema)

@@ -3,9 +3,11 @@ errors, and how an alert is printed."""
 
 from __future__ import annotations
 
+import os
+import sys
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import IO, TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 from pydantic import ValidationError
@@ -26,12 +28,35 @@ out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 RulesOption = Annotated[
-    Path | None, typer.Option("--rules", help="rules directory (default: CLAIMWATCH_RULES_DIR or ./rules)")
+    Path | None,
+    typer.Option(
+        "--rules", help="rules directory (default: CLAIMWATCH_RULES_DIR, else the rules installed with claimwatch)"
+    ),
 ]
 
 SEVERITY_STYLE = {"info": "dim", "low": "cyan", "medium": "yellow", "high": "red", "critical": "bold red"}
 
 BrokerOption = Annotated[str | None, typer.Option("--broker", help="bootstrap servers host:port[,host:port]")]
+
+def open_file(path: str | Path, mode: Literal["rb", "w"]) -> IO[Any]:
+    """A file the user named, opened, or a one-line error naming it and why (exit status 2)."""
+    try:
+        if mode == "rb":
+            return open(path, "rb")
+        return open(path, "w", encoding="utf-8")
+    except OSError as exc:
+        doing = "read" if mode == "rb" else "write"
+        err.print(f"[red]error[/red] cannot {doing} {escape(str(path))}: {escape(exc.strerror or str(exc))}")
+        raise typer.Exit(2) from None
+
+
+def reader_gone() -> None:
+    """The reader of stdout went away (`… | head -1`): stop writing, quietly. Python would
+    otherwise complain again when it flushes stdout at exit."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
 
 def load_rules(directory: Path | None) -> RuleSet:
     settings = load_settings(rules_dir=directory)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Annotated
 
@@ -35,10 +36,20 @@ def rules_test(
     directory: Annotated[Path | None, typer.Argument(help="rules directory")] = None,
     rule: Annotated[list[str] | None, typer.Option("--rule", help="only this rule id (repeatable)")] = None,
 ) -> None:
-    """Run every rule's hit/miss examples through the real pipeline."""
+    """Run every rule's hit/miss examples through the real pipeline. Exit status: 0 all pass, 1
+    an example fails, 2 an unknown --rule or a rule set with errors."""
     from pipeline.quality.examples import run_examples
 
-    results = run_examples(load_engine(directory), set(rule) if rule else None)
+    engine = load_engine(directory)
+    known = [r.spec.id for r in engine.rules]
+    unknown = [rule_id for rule_id in rule or () if rule_id not in known]
+    for rule_id in unknown:
+        near = difflib.get_close_matches(rule_id, known, n=1)
+        hint = f" (did you mean {near[0]}?)" if near else ""
+        err.print(f"[red]error[/red] --rule {escape(rule_id)}: no such rule{escape(hint)}")
+    if unknown:
+        raise typer.Exit(2)  # a filter that matches nothing would pass silently
+    results = run_examples(engine, set(rule) if rule else None)
     failures = [r for r in results if not r.ok]
     for r in failures:
         expected = "should fire" if r.expectation == "hit" else "should stay quiet"

@@ -14,7 +14,7 @@ from rich.markup import escape
 
 from models.alerts import Alert
 from models.events import ProductListing, TranscriptSegment
-from pipeline.cli.common import RulesOption, err, load_engine, out, print_alert
+from pipeline.cli.common import RulesOption, err, load_engine, open_file, out, print_alert, reader_gone
 from pipeline.settings import load_settings
 
 
@@ -27,19 +27,28 @@ def scan(
         float | None, typer.Option("--dedup-window", help="seconds of event time a repeated claim stays quiet")
     ] = None,
 ) -> None:
-    """Scan recorded events offline; alerts are written as JSON lines. Exit code 1 if any line was bad."""
+    """Scan recorded events offline; alerts are written as JSON lines. Exit status: 0 every line
+    judged, 1 some lines rejected (each is reported), 2 a usage error (a file that cannot be
+    read or written, an invalid setting, a rule set with errors). A reader that stops early
+    (`scan … | head -1`) ends the scan quietly, with status 0."""
     from pipeline.judge.scan import Scanner, event_lines
 
     settings = load_settings(rules_dir=rules, dedup_window_s=dedup_window)
-    scanner = Scanner(load_engine(settings.rules_dir), settings)
     with contextlib.ExitStack() as files:
-        source = event_lines(sys.stdin.buffer if input == "-" else files.enter_context(open(input, "rb")))
-        sink = files.enter_context(open(output, "w", encoding="utf-8")) if output else sys.stdout
-        for alert in scanner.scan_lines(source):
-            if pretty:
-                print_alert(out, alert)
-            else:
-                sink.write(alert.model_dump_json() + "\n")
+        # Both files are opened before the rules load: a mistyped path is told in a moment.
+        source = event_lines(sys.stdin.buffer if input == "-" else files.enter_context(open_file(input, "rb")))
+        sink = files.enter_context(open_file(output, "w")) if output else sys.stdout
+        scanner = Scanner(load_engine(settings.rules_dir), settings)
+        try:
+            for alert in scanner.scan_lines(source):
+                if pretty:
+                    print_alert(out, alert)
+                else:
+                    sink.write(alert.model_dump_json() + "\n")
+            sink.flush()
+        except BrokenPipeError:
+            reader_gone()
+            return
     for problem in scanner.bad_lines:
         err.print(f"[red]rejected[/red] {escape(str(problem))}")
     counted = scanner.counters

@@ -1,4 +1,6 @@
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -131,3 +133,45 @@ def test_an_invalid_setting_ends_the_command_in_one_line_with_status_2(tmp_path:
         "error CLAIMWATCH_DEDUP_WINDOW_S: Input should be a valid number, unable to parse string as a number "
         "(got 'abc')"
     ]
+
+
+def test_a_file_that_cannot_be_read_or_written_is_a_one_line_usage_error(tmp_path: Path) -> None:
+    ruleset(tmp_path, rule("t", "match: {terms: [最好]}"))
+    rules = ["--rules", str(tmp_path / "rules")]
+    missing = runner.invoke(app, ["scan", str(tmp_path / "nope.jsonl"), *rules])
+    assert missing.exit_code == 2
+    assert missing.output.strip() == f"error cannot read {tmp_path / 'nope.jsonl'}: No such file or directory"
+    events = _events(tmp_path, {"type": "transcript", "event_id": "s1", "room_id": "r1", "ts": 0, "text": "你好"})
+    unwritable = runner.invoke(app, ["scan", str(events), "-o", str(tmp_path / "no" / "dir.jsonl"), *rules])
+    assert unwritable.exit_code == 2
+    assert "cannot write" in unwritable.output and "Traceback" not in unwritable.output
+
+
+def test_a_reader_that_stops_early_ends_the_scan_quietly(tmp_path: Path) -> None:
+    ruleset(tmp_path, rule("t", "match: {terms: [最好]}"))
+    events = _events(tmp_path, *({"type": "transcript", "event_id": f"s{i}", "room_id": f"r{i}", "ts": 0,
+                                  "text": "这是最好的"} for i in range(3000)))  # fmt: skip
+    command = [sys.executable, "-m", "pipeline.cli", "scan", str(events), "--rules", str(tmp_path / "rules")]
+    scan = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert scan.stdout is not None and scan.stderr is not None
+    assert json.loads(scan.stdout.readline())["rule_id"] == "t"
+    scan.stdout.close()  # as `| head -1` does
+    stderr = scan.stderr.read().decode()
+    assert scan.wait(timeout=120) == 0, stderr
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr
+
+
+def test_rules_test_refuses_a_rule_id_that_does_not_exist(tmp_path: Path) -> None:
+    ruleset(tmp_path, rule("price-lowest", "match: {terms: [最低价]}"))
+    result = runner.invoke(app, ["rules", "test", str(tmp_path / "rules"), "--rule", "price-lowets"])
+    assert result.exit_code == 2
+    assert "--rule price-lowets: no such rule (did you mean price-lowest?)" in result.output
+    assert "passed" not in result.output
+
+
+def test_version_and_short_help() -> None:
+    version = runner.invoke(app, ["--version"])
+    assert version.exit_code == 0 and version.output.startswith("claimwatch ")
+    assert version.output.split()[1][0].isdigit()
+    short = runner.invoke(app, ["scan", "-h"])
+    assert short.exit_code == 0 and "--dedup-window" in short.output

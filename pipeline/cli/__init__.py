@@ -23,6 +23,7 @@ rules_app = typer.Typer(
 )
 app.add_typer(rules_app, name="rules")
 
+
 def _print_version(value: bool) -> None:
     if value:
         out.print(f"claimwatch {package_version('claimwatch')}")

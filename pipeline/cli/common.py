@@ -38,6 +38,7 @@ SEVERITY_STYLE = {"info": "dim", "low": "cyan", "medium": "yellow", "high": "red
 
 BrokerOption = Annotated[str | None, typer.Option("--broker", help="bootstrap servers host:port[,host:port]")]
 
+
 def open_file(path: str | Path, mode: Literal["rb", "w"]) -> IO[Any]:
     """A file the user named, opened, or a one-line error naming it and why (exit status 2)."""
     try:
@@ -121,9 +122,8 @@ def read_items_or_exit(path: Path) -> tuple[list[ReplayItem], int]:
     """The file's records, and how many lines had to be skipped (each reported on stderr)."""
     from pipeline.ops.recording_format import read_items
 
-    if not path.exists():
-        err.print(f"[red]error[/red] {escape(str(path))}: no such file")
-        raise typer.Exit(2)
+    with open_file(path, "rb"):
+        pass  # told as `scan` tells it (missing, a directory, no permission), before any work
     problems: list[EventError] = []
     items = read_items(path, problems)
     for problem in problems:

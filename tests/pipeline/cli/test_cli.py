@@ -175,3 +175,12 @@ def test_version_and_short_help() -> None:
     assert version.output.split()[1][0].isdigit()
     short = runner.invoke(app, ["scan", "-h"])
     assert short.exit_code == 0 and "--dedup-window" in short.output
+
+
+def test_backtest_of_a_recording_that_cannot_be_read_is_told_as_scan_tells_it(tmp_path: Path) -> None:
+    ruleset(tmp_path, rule("t", "match: {terms: [最好]}"))
+    rules = str(tmp_path / "rules")
+    for unreadable, why in ((tmp_path / "nope.jsonl", "No such file or directory"), (tmp_path, "Is a directory")):
+        result = runner.invoke(app, ["backtest", str(unreadable), "--rules", rules, "--baseline", rules])
+        assert result.exit_code == 2
+        assert result.output.strip() == f"error cannot read {unreadable}: {why}"

@@ -1,6 +1,7 @@
 """The rule language: what a rules/*.yaml file may say, validated with located errors.
 
-A rule set is a directory of YAML files. Each file may define shared `lists` (word lists),
+A rule set is a directory of YAML files. Each file may declare `kinds` (kinds of unlawful claim,
+with their statute: every rule names one) and define shared `lists` (word lists),
 `fragments` (named matchers, most often a piece of a regex), `conditions` (named exceptions) and
 `rules`. All of them are global to the rule set, defined once and referenced by name: `$name` for
 a list inside `terms`, `phrases` or a token pattern's `IN`; `$name` for a list or a regex fragment
@@ -10,10 +11,9 @@ inside a regex; `{fragment: name}` wherever a matcher goes; a bare condition nam
 from __future__ import annotations
 
 import re
-from enum import Enum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from models.alerts import Severity
 from models.events import Category
@@ -24,23 +24,18 @@ NAME_PATTERN = r"^[a-z][a-z0-9_-]*$"
 FRAGMENT_NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 
 
-class Kind(str, Enum):
-    """What sort of unlawful claim a rule detects; alerts and `eval` report by kind."""
-
-    absolute_term = "absolute-term"
-    state_endorsement = "state-endorsement"
-    medical_claim = "medical-claim"
-    health_food_claim = "health-food-claim"
-    cosmetic_efficacy = "cosmetic-efficacy"
-    unverifiable_claim = "unverifiable-claim"
-    price_fraud = "price-fraud"
-    fake_scarcity = "fake-scarcity"
-    false_endorsement = "false-endorsement"
-    listing_contradiction = "listing-contradiction"
-
-
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class KindSpec(_Strict):
+    """A kind of unlawful claim, declared once by the rule set under `kinds:`: every rule names
+    one, and alerts and `eval` report by it. A compliance officer adds a kind (infant formula,
+    《广告法》第二十条) by declaring it with its statute, then writing rules of that kind."""
+
+    title: str = Field(min_length=2)
+    legal_basis: list[str] = Field(min_length=1, description="the articles that make this kind of claim unlawful")
+    description: str | None = None
 
 
 def _exactly_one(model: BaseModel, fields: tuple[str, ...]) -> None:
@@ -216,7 +211,7 @@ class RuleSpec(_Strict):
     id: str = Field(pattern=RULE_ID_PATTERN, description="stable kebab-case id; never rename it")
     title: str = Field(min_length=2)
     description: str = Field(min_length=20, description="why the rule exists and how to tune it")
-    kind: Kind
+    kind: str = Field(pattern=RULE_ID_PATTERN, description="a kind the rule set declares under `kinds:`")
     severity: Severity
     legal_basis: list[str] = Field(min_length=1)
     categories: list[Category] | None = Field(
@@ -256,6 +251,7 @@ class ListSpec(_Strict):
 
 
 class RuleFileSpec(_Strict):
+    kinds: dict[str, KindSpec] = Field(default_factory=dict, description="kinds of claims, by kebab-case name")
     lists: dict[str, list[str] | ListSpec] = Field(default_factory=dict)
     fragments: dict[str, MatcherSpec] = Field(
         default_factory=dict,
@@ -264,20 +260,43 @@ class RuleFileSpec(_Strict):
     conditions: dict[str, ConditionSpec] = Field(default_factory=dict)
     rules: list[RuleSpec] = Field(default_factory=list)
 
-    @field_validator("lists", "conditions")
+    @field_validator("kinds", "lists", "fragments", "conditions")
     @classmethod
-    def _names(cls, value: dict[str, Any]) -> dict[str, Any]:
+    def _names(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        label, pattern, rule = _NAMES[info.field_name or ""]
         for name in value:
-            if not re.match(NAME_PATTERN, name):
-                raise ValueError(f"name {name!r} must be lower-case letters, digits, '_' or '-'")
+            if not re.match(pattern, name):
+                raise ValueError(f"{label} name {name!r} must be {rule}")
         return value
 
-    @field_validator("fragments")
-    @classmethod
-    def _fragment_names(cls, value: dict[str, Any]) -> dict[str, Any]:
-        for name in value:
-            if not re.match(FRAGMENT_NAME_PATTERN, name):
-                raise ValueError(
-                    f"fragment name {name!r} must be lower-case letters, digits and '_' (for $name in a regex)"
-                )
-        return value
+
+# How each kind of definition is named, and why (a fragment is referenced inside regexes, where
+# a hyphen would read as part of the regex; a kind is shown in alerts beside rule ids).
+_NAMES = {
+    "kinds": ("kind", RULE_ID_PATTERN, "kebab-case: lower-case letters and digits joined by '-'"),
+    "lists": ("list", NAME_PATTERN, "lower-case letters, digits, '_' or '-'"),
+    "conditions": ("condition", NAME_PATTERN, "lower-case letters, digits, '_' or '-'"),
+    "fragments": ("fragment", FRAGMENT_NAME_PATTERN, "lower-case letters, digits and '_' (for $name in a regex)"),
+}
+
+
+def _keys_of(model: type[BaseModel], seen: set[type[BaseModel]]) -> set[str]:
+    """Every key a mapping of this model, or of a model inside it, may have."""
+    if model in seen:
+        return set()
+    seen.add(model)
+    keys = set(model.model_fields)
+    for info in model.model_fields.values():
+        for inner in _models_in(info.annotation):
+            keys |= _keys_of(inner, seen)
+    return keys
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in getattr(annotation, "__args__", ()) for m in _models_in(arg)]
+
+
+# The keys a rule file may use anywhere, for "did you mean" on a misspelt one.
+RULE_FILE_KEYS = frozenset(_keys_of(RuleFileSpec, set()))

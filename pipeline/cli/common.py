@@ -7,7 +7,7 @@ import os
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Annotated, Any, Literal
+from typing import IO, TYPE_CHECKING, Annotated, Any, Literal, NoReturn
 
 import typer
 from pydantic import ValidationError
@@ -17,7 +17,7 @@ from rich.markup import escape
 from models.alerts import Alert
 from models.events import parse_time
 from pipeline.detect.engine import Engine
-from pipeline.errors import EventError, RuleSetError
+from pipeline.errors import EXIT_USAGE, ClaimwatchError, EventError, RuleError, RuleSetError
 from pipeline.ruleset.load import RuleSet, load_ruleset
 from pipeline.settings import load_settings
 
@@ -30,7 +30,9 @@ err = Console(stderr=True, soft_wrap=True)
 RulesOption = Annotated[
     Path | None,
     typer.Option(
-        "--rules", help="rules directory (default: CLAIMWATCH_RULES_DIR, else the rules installed with claimwatch)"
+        "--rules",
+        help="rules directory (default: CLAIMWATCH_RULES_DIR, else rules_dir of the config file, else the rules "
+        "installed with claimwatch)",
     ),
 ]
 
@@ -51,6 +53,28 @@ def open_file(path: str | Path, mode: Literal["rb", "w"]) -> IO[Any]:
         raise typer.Exit(2) from None
 
 
+def check_writable(path: Path) -> None:
+    """A file the command will write once it has something to write (`record --out`), checked
+    now without creating it: a one-line error naming it (exit status 2) if it could not be."""
+    parent = path.parent if str(path.parent) else Path(".")
+    problem = None
+    if path.is_dir():
+        problem = "it is a directory"
+    elif not parent.is_dir():
+        problem = f"no such directory {parent}"
+    elif not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        problem = "permission denied"
+    if problem is not None:
+        err.print(f"[red]error[/red] cannot write {escape(str(path))}: {escape(problem)}")
+        raise typer.Exit(EXIT_USAGE)
+
+
+def fail(exc: ClaimwatchError) -> NoReturn:
+    """End a command on a deliberate error: one line, and the exit status its kind has."""
+    err.print(f"[red]error[/red] {escape(str(exc))}")
+    raise typer.Exit(exc.exit_status) from None
+
+
 def reader_gone() -> None:
     """The reader of stdout went away (`… | head -1`): stop writing, quietly. Python would
     otherwise complain again when it flushes stdout at exit."""
@@ -67,6 +91,16 @@ def load_rules(directory: Path | None) -> RuleSet:
         for problem in exc.problems:
             err.print(f"[red]error[/red] {escape(str(problem))}")
         raise typer.Exit(2) from None
+
+
+def load_rules_or_problems(directory: Path | None) -> tuple[Path, RuleSet | None, list[RuleError]]:
+    """The rules directory, and its rule set or every problem that keeps it from loading: for a
+    command that reports the problems in its own output (`rules lint --json`) instead of on stderr."""
+    rules_dir = load_settings(rules_dir=directory).rules_dir
+    try:
+        return rules_dir, load_ruleset(rules_dir), []
+    except RuleSetError as exc:
+        return rules_dir, None, exc.problems
 
 
 def load_engine(directory: Path | None) -> Engine:

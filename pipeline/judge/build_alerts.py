@@ -38,7 +38,7 @@ def build_alert(segment: TranscriptSegment, finding: Finding, facts: ProductFact
         start_ms=segment.start_ms,
         end_ms=segment.end_ms,
         rule_id=spec.id,
-        kind=spec.kind.value,
+        kind=spec.kind,
         severity=spec.severity,
         category=category,
         legal_basis=list(spec.legal_basis),
@@ -55,7 +55,7 @@ def build_alert(segment: TranscriptSegment, finding: Finding, facts: ProductFact
             listing_conflict=finding.conflict,
         ),
         ruleset_version=ruleset_version,
-        rules=[RuleRef(rule_id=spec.id, title=spec.title, kind=spec.kind.value, severity=spec.severity,
+        rules=[RuleRef(rule_id=spec.id, title=spec.title, kind=spec.kind, severity=spec.severity,
                        legal_basis=list(spec.legal_basis), match=matched, via=finding.hit.via)],
     )  # fmt: skip
 

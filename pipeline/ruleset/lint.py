@@ -13,10 +13,11 @@ import re2
 import yaml
 
 from models.rules import ConditionSpec, MatcherSpec
-from pipeline.errors import RuleError
+from pipeline.errors import RuleError, did_you_mean
 from pipeline.ruleset.model import RuleSet
 from pipeline.ruleset.refs import (
     LIST_REF,
+    REGEX_REF,
     condition_list_refs,
     contradiction_list_refs,
     iter_matchers,
@@ -25,7 +26,7 @@ from pipeline.ruleset.refs import (
     pattern_regexes,
     regex_refs,
 )
-from pipeline.ruleset.yamlnodes import child, scalars_under
+from pipeline.ruleset.yamlnodes import child, first_scalar, scalars_under
 from pipeline.text.normalize import normalize_term
 
 # A regex line longer than this, as written in the file, is hard to review: split the regex into
@@ -172,14 +173,33 @@ class _Problems:
         self.ruleset = ruleset
         self.found: list[RuleError] = []
 
-    def at(self, kind: str, name: str, message: str) -> None:
+    def at(self, kind: str, name: str, message: str, line: int | None = None) -> None:
         where = self.ruleset.where(kind, name)
-        self.found.append(RuleError(message, file=where.file, line=where.line, rule_id=f"{kind} {name}"))
+        self.found.append(RuleError(message, file=where.file, line=line or where.line, rule_id=f"{kind} {name}"))
+
+    def unknown_list(self, ref: str, field: str) -> str:
+        return f"{field} references unknown list ${ref}{did_you_mean(ref, self.ruleset.lists)}"
 
     def unknown_lists(self, kind: str, name: str, refs: Iterator[str] | list[str], field: str) -> None:
+        where = self.ruleset.where(kind, name)
+        definition = child(child(self.ruleset.nodes.get(where.file), f"{kind}s"), name)
         for ref in refs:
             if ref not in self.ruleset.lists:
-                self.at(kind, name, f"{field} references unknown list ${ref}")
+                self.at(kind, name, self.unknown_list(ref, field), line=reference_line(definition, ref))
+
+
+def reference_line_of(node: yaml.Node | None) -> int | None:
+    return node.start_mark.line + 1 if node is not None else None
+
+
+def reference_line(node: yaml.Node | None, ref: str) -> int | None:
+    """The line where `$ref` is written under a definition's node (as a term, a token pattern's
+    list or inside a regex), so the error points at the reference, not at the definition."""
+
+    found = first_scalar(node, lambda text: text == f"${ref}") or first_scalar(
+        node, lambda text: ref in REGEX_REF.findall(text)
+    )
+    return found.start_mark.line + 1 if found is not None else None
 
 
 def errors(ruleset: RuleSet) -> list[RuleError]:
@@ -202,24 +222,36 @@ def errors(ruleset: RuleSet) -> list[RuleError]:
     for loaded in ruleset.rules:
         spec = loaded.spec
 
-        def problem(message: str, loaded: Any = loaded) -> None:
-            problems.found.append(RuleError(message, file=loaded.file, rule_id=loaded.spec.id, line=loaded.line))
+        rule_node = child(child(ruleset.nodes.get(loaded.file), "rules"), loaded.index)
 
+        def problem(message: str, line: int | None = None, loaded: Any = loaded) -> None:
+            problems.found.append(
+                RuleError(message, file=loaded.file, rule_id=loaded.spec.id, line=line or loaded.line)
+            )
+
+        def unknown(ref: str, field: str, part: str, rule_node: Any = rule_node) -> None:
+            problem(problems.unknown_list(ref, field), reference_line(child(rule_node, part), ref))
+
+        if spec.kind not in ruleset.kinds:
+            problem(f"kind {spec.kind!r} is not declared under `kinds:`{did_you_mean(spec.kind, ruleset.kinds)}",
+                    reference_line_of(child(rule_node, "kind")))  # fmt: skip
         for ref in matcher_list_refs(spec.match):
             if ref not in lists:
-                problem(f"match references unknown list ${ref}")
+                unknown(ref, "match", "match")
         _check_matcher(ruleset, spec.match, problem)
         for ref in contradiction_list_refs(spec):
             if ref not in lists:
-                problem(f"contradicts references unknown list ${ref}")
-        for item in spec.unless:
+                unknown(ref, "contradicts", "contradicts")
+        for index, item in enumerate(spec.unless):
             if isinstance(item, str):
                 if item not in ruleset.conditions:
-                    problem(f"unless references unknown condition {item!r}")
+                    hint = did_you_mean(item, ruleset.conditions)
+                    problem(f"unless references unknown condition {item!r}{hint}",
+                            reference_line_of(child(child(rule_node, "unless"), index)))  # fmt: skip
             else:
                 for ref in condition_list_refs(item):
                     if ref not in lists:
-                        problem(f"unless references unknown list ${ref}")
+                        unknown(ref, "unless", "unless")
     for file, line, owner, regex in _regex_scalars(ruleset):
         try:
             expanded = ruleset.expand_regex(regex)

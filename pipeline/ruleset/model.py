@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from models.rules import ConditionSpec, MatcherSpec, RuleSpec
-from pipeline.errors import RuleError
+from models.rules import ConditionSpec, KindSpec, MatcherSpec, RuleSpec
+from pipeline.errors import RuleError, did_you_mean
 from pipeline.ruleset.refs import LIST_REF, REGEX_REF
 from pipeline.text.normalize import normalize_term
 
@@ -39,10 +39,11 @@ class RuleSet:
     version: str
     source: str
     fragments: dict[str, MatcherSpec] = field(default_factory=dict)
+    kinds: dict[str, KindSpec] = field(default_factory=dict)
     warnings: list[RuleError] = field(default_factory=list)
     # Lists whose long form says `sound: true` / `sound: false`.
     sound_lists: dict[str, bool] = field(default_factory=dict)
-    # "list:name", "fragment:name", "condition:name" -> where it is defined.
+    # "kind:name", "list:name", "fragment:name", "condition:name" -> where it is defined.
     defined_at: dict[str, Definition] = field(default_factory=dict)
     # Each file's YAML node tree (by its label), so lint can name the line of anything in it.
     nodes: dict[str, yaml.Node] = field(default_factory=dict)
@@ -102,7 +103,9 @@ class RuleSet:
                 words = {normalize_term(t) for t in self.resolve_terms([f"${name}"])} - {""}
                 body = "|".join(re.escape(w) for w in sorted(words, key=lambda w: (-len(w), w)))
             else:
-                raise RuleError(f"${name} in a regex is neither a regex fragment nor a word list", file=self.source)
+                hint = did_you_mean(name, [*self.fragments, *self.lists])
+                raise RuleError(f"${name} in a regex is neither a regex fragment nor a word list{hint}",
+                                file=self.source)  # fmt: skip
             return body if whole or is_one_group(body) else f"(?:{body})"
 
         return REGEX_REF.sub(splice, source)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import yaml
@@ -35,6 +35,22 @@ def node_at(node: yaml.Node | None, loc: tuple[Any, ...]) -> yaml.Node | None:
 def line_of(root: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
     node = node_at(root, loc)
     return node.start_mark.line + 1 if node is not None else None
+
+
+def first_scalar(node: yaml.Node | None, wanted: Callable[[str], bool]) -> yaml.ScalarNode | None:
+    """The first scalar under a node, in file order, whose text satisfies `wanted`."""
+    if isinstance(node, yaml.ScalarNode):
+        return node if wanted(str(node.value)) else None
+    if isinstance(node, yaml.MappingNode):
+        children: list[yaml.Node] = [value for _, value in node.value]
+    elif isinstance(node, yaml.SequenceNode):
+        children = list(node.value)
+    else:
+        return None
+    for item in children:
+        if (found := first_scalar(item, wanted)) is not None:
+            return found
+    return None
 
 
 def scalars_under(

@@ -10,6 +10,11 @@ from pipeline.ruleset.load import RuleSet, load_ruleset
 
 # `lists:` comes last so that a test's `extra` lines add lists to it.
 COMMON = """
+kinds:
+  absolute-term: {title: absolute terms, legal_basis: [test 9]}
+  medical-claim: {title: medical claims, legal_basis: [test 17]}
+  price-fraud: {title: price fraud, legal_basis: [test 14]}
+  listing-contradiction: {title: listing contradictions, legal_basis: [test 28]}
 conditions:
   negated:
     negation: {before: 6}

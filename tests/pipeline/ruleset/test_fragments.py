@@ -62,7 +62,7 @@ def test_bad_references_name_the_rule_and_line(tmp_path: Path, body: str, messag
     with pytest.raises(RuleSetError) as caught:
         ruleset(tmp_path, rule("bad-ref", body), extra=FRAGMENTS)
     found = [str(p) for p in caught.value.problems]
-    assert any(message in p and "[bad-ref]" in p and p.startswith("rules/test.yaml:") for p in found), found
+    assert any(message in p and "[bad-ref]" in p and p.startswith(f"{tmp_path}/rules/test.yaml:") for p in found), found
 
 
 def test_fragments_that_refer_to_each_other_in_a_circle_are_refused(tmp_path: Path) -> None:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
+from pipeline.detect.engine import Engine
+from pipeline.errors import RuleSetError
+from pipeline.judge.scan import Scanner
 from pipeline.ruleset import load_ruleset
 from pipeline.ruleset.lint import MAX_REGEX_LINE
 
@@ -20,7 +25,7 @@ def warnings(tmp_path: Path, rules: str, extra: str = "") -> list[str]:
 def test_a_word_listed_twice_is_named_with_both_lines(tmp_path: Path) -> None:
     found = warnings(tmp_path, rule("r", "match: {terms: [$words]}"), extra="  words:\n    - 最好\n    - 最佳\n    - 最好\n")
     (warning,) = [w for w in found if "listed twice" in w]
-    assert warning.startswith("rules/common.yaml:") and "[list words]" in warning and "first on line" in warning
+    assert warning.startswith(f"{tmp_path}/rules/common.yaml:") and "[list words]" in warning and "first on line" in warning
 
 
 def test_the_same_regex_in_two_rules_points_at_the_first(tmp_path: Path) -> None:
@@ -49,3 +54,57 @@ def test_strict_lint_fails_on_warnings_and_the_shipped_rules_have_none(tmp_path:
     assert runner.invoke(app, ["rules", "lint", str(tmp_path / "rules")]).exit_code == 0
     assert runner.invoke(app, ["rules", "lint", "--strict", str(tmp_path / "rules")]).exit_code == 1
     assert load_ruleset().warnings == []
+
+
+def lint_errors(tmp_path: Path, rules: str, extra: str = "") -> list[str]:
+    with pytest.raises(RuleSetError) as caught:
+        ruleset(tmp_path, rules, extra)
+    return [str(p) for p in caught.value.problems]
+
+
+def test_an_unknown_list_is_named_at_the_line_that_references_it_with_the_list_meant(tmp_path: Path) -> None:
+    body = rule("typo-list", "match:\n  any:\n    - terms: [a]\n    - regex: 'x'\n    - terms: [$wrods]")
+    found = lint_errors(tmp_path, body, extra="  words: [最好]\n")
+    line = 2 + body.splitlines().index("        - terms: [$wrods]")
+    assert found == [f"{tmp_path}/rules/test.yaml:{line} [typo-list]: match references unknown list $wrods "
+                     "(did you mean words?)"]
+
+
+def test_unknown_names_inside_a_condition_or_a_regex_suggest_the_name_meant(tmp_path: Path) -> None:
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "cond.yaml").write_text(
+        "conditions:\n  near-words:\n    near:\n      before: 3\n      terms: [$word]\n", encoding="utf-8"
+    )
+    body = rule("typo-cond", "match: {regex: '最$wordz'}\nunless: [near-word]")
+    found = lint_errors(tmp_path, body, extra="  words: [最好]\n")
+    assert (f"{tmp_path}/rules/cond.yaml:5 [condition near-words]: the condition references unknown "
+            "list $word (did you mean words?)") in found
+    assert any("[typo-cond]" in p and "unknown condition 'near-word' (did you mean near-words?)" in p for p in found)
+    assert any("[typo-cond]" in p and "$wordz in a regex is neither a regex fragment nor a word list "
+               "(did you mean words?)" in p for p in found), found
+
+
+def test_a_rule_of_a_kind_the_rule_set_does_not_declare_is_an_error_at_its_kind_line(tmp_path: Path) -> None:
+    body = rule("new-kind", "match: {terms: [a]}", kind="infant-formula-claim")
+    found = lint_errors(tmp_path, body)
+    line = 2 + body.splitlines().index("    kind: infant-formula-claim")
+    assert found == [f"{tmp_path}/rules/test.yaml:{line} [new-kind]: kind 'infant-formula-claim' is not declared "
+                     "under `kinds:`"]
+
+
+def test_a_kind_declared_with_its_statute_is_what_the_rules_alerts_carry(tmp_path: Path) -> None:
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "formula.yaml").write_text(
+        "kinds:\n  infant-formula-claim:\n    title: infant formula likened to breast milk\n"
+        "    legal_basis: ['《广告法》第二十条']\n", encoding="utf-8")
+    rules = ruleset(tmp_path, rule("formula-like-milk", "match: {terms: [媲美母乳]}", kind="infant-formula-claim"))
+    segment = {"type": "transcript", "event_id": "e1", "room_id": "r1", "ts": 1_700_000_000_000,
+               "text": "这款奶粉媲美母乳"}
+    (alert,) = Scanner(Engine(rules)).scan_lines([json.dumps(segment, ensure_ascii=False)])
+    assert alert.kind == "infant-formula-claim"
+    assert rules.kinds["infant-formula-claim"].legal_basis == ["《广告法》第二十条"]
+    misspelt = rule("formula-typo", "match: {terms: [b]}", kind="infant-formula-clam")
+    (tmp_path / "rules" / "test.yaml").write_text("rules:\n" + misspelt, encoding="utf-8")
+    with pytest.raises(RuleSetError) as caught:
+        load_ruleset(tmp_path / "rules")
+    assert "(did you mean infant-formula-claim?)" in str(caught.value)

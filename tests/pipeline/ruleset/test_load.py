@@ -44,7 +44,7 @@ def test_schema_errors_name_file_line_rule_and_field(tmp_path: Path) -> None:
     body = rule("few-examples", "match: {terms: [a]}").replace("hit: [a1, a2]", "hit: [a1]")
     found = problems(tmp_path, body)
     assert any(
-        p.startswith("rules/test.yaml:") and "[few-examples]" in p and "examples.hit" in p for p in found
+        p.startswith(f"{tmp_path}/rules/test.yaml:") and "[few-examples]" in p and "examples.hit" in p for p in found
     ), found
 
 
@@ -88,11 +88,12 @@ def test_unused_lists_are_warnings_not_errors(tmp_path: Path) -> None:
 def test_shipped_ruleset_is_clean() -> None:
     shipped = load_ruleset()
     assert len(shipped.rules) >= 9
-    assert {r.spec.kind.value for r in shipped.rules} >= {
+    assert {r.spec.kind for r in shipped.rules} == set(shipped.kinds) >= {
         "absolute-term", "state-endorsement", "medical-claim", "health-food-claim", "cosmetic-efficacy",
-        "unverifiable-claim", "price-fraud", "fake-scarcity", "false-endorsement",
+        "unverifiable-claim", "price-fraud", "fake-scarcity", "false-endorsement", "listing-contradiction",
     }
     assert all(r.spec.legal_basis for r in shipped.rules)
+    assert all(kind.legal_basis and kind.title for kind in shipped.kinds.values())
 
 
 def test_lists_that_multiply_by_referencing_lists_are_refused_without_expanding_them(tmp_path: Path) -> None:
@@ -102,7 +103,7 @@ def test_lists_that_multiply_by_referencing_lists_are_refused_without_expanding_
     found = problems(tmp_path, rule("bomb", "match: {terms: [$l9]}"), extra="\n".join(levels) + "\n")
     assert any("[list l9]" in p and "expands to 10,000,000,000 words" in p for p in found)
     assert not any("[list l4]" in p for p in found)  # 100,000 words is within the bound
-    assert all(p.startswith("rules/common.yaml:") for p in found)
+    assert all(p.startswith(f"{tmp_path}/rules/common.yaml:") for p in found)
 
 
 def test_lists_referring_to_each_other_in_a_circle(tmp_path: Path) -> None:
@@ -120,3 +121,28 @@ def test_a_token_pattern_has_a_bounded_length(tmp_path: Path) -> None:
     tokens = ", ".join(["{TEXT: 好}"] * 65)
     found = problems(tmp_path, rule("long", f"match: {{pattern: [{tokens}]}}"))
     assert any("65 tokens (over 64)" in p and "[long]" in p for p in found)
+
+
+def test_a_misspelt_key_is_named_at_its_line_with_the_key_meant(tmp_path: Path) -> None:
+    body = rule("typo", "match: {terms: [a]}").replace("    severity: medium\n", "    severty: medium\n")
+    found = problems(tmp_path, body)
+    line = 2 + body.splitlines().index("    severty: medium")  # test.yaml starts with "rules:"
+    assert f"{tmp_path}/rules/test.yaml:{line} [typo]: rules[0].severty: unknown key (did you mean severity?)" in found
+    assert any("rules[0].severity: Field required" in p for p in found)
+
+
+def test_a_union_value_is_reported_by_its_place_in_the_file_not_by_the_branches_it_failed(tmp_path: Path) -> None:
+    body = rule("inline-unless", "match: {terms: [a]}\nunless: [{near: {terms: [b]}}]")
+    found = problems(tmp_path, body)
+    line = 2 + body.splitlines().index("    unless: [{near: {terms: [b]}}]")
+    assert found == [f"{tmp_path}/rules/test.yaml:{line} [inline-unless]: rules[0].unless[0].near: give `before` or "
+                     "`after` (characters of context to search)"]
+
+
+def test_paths_are_printed_so_that_they_open_from_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    body = rule("few-examples", "match: {terms: [a]}").replace("hit: [a1, a2]", "hit: [a1]")
+    (found,) = problems(tmp_path, body)
+    assert found.startswith("rules/test.yaml:") and (tmp_path / found.split(":")[0]).is_file()

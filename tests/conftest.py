@@ -14,6 +14,12 @@ DATA = Path(__file__).parent / "data"
 TS = datetime(2026, 11, 1, 20, 0, tzinfo=UTC)
 
 
+@pytest.fixture(autouse=True)
+def _no_config_file_of_the_user(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A config file named in the environment that runs the tests would change what they test."""
+    monkeypatch.delenv("CLAIMWATCH_CONFIG", raising=False)
+
+
 @pytest.fixture(scope="session")
 def engine() -> Engine:
     return Engine(load_ruleset(default_rules_dir()))

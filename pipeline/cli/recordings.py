@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
+from collections import deque
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,8 +17,10 @@ from rich.table import Table
 
 from pipeline.cli.common import (
     BrokerOption,
+    check_writable,
     epoch_ms,
     err,
+    fail,
     load_engine,
     out,
     print_alert,
@@ -24,12 +28,30 @@ from pipeline.cli.common import (
     speed_option,
     time_option,
 )
-from pipeline.errors import ClaimwatchError
+from pipeline.errors import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_KAFKA, EXIT_USAGE, ClaimwatchError
 from pipeline.settings import load_settings
 
 
+class RecentRate:
+    """Records a second over the last few seconds: what a progress line should show. A lifetime
+    average keeps falling while the topics are quiet, and hides a burst among hours of quiet."""
+
+    def __init__(self, window_s: float = 5.0) -> None:
+        self.window_s = window_s
+        self._seen: deque[tuple[float, int]] = deque()
+
+    def update(self, now: float, count: int) -> float:
+        self._seen.append((now, count))
+        while len(self._seen) > 1 and now - self._seen[0][0] > self.window_s:
+            self._seen.popleft()
+        first_time, first_count = self._seen[0]
+        return (count - first_count) / (now - first_time) if now > first_time else 0.0
+
+
 def record(
-    out_file: Annotated[Path, typer.Option("--out", help="recording to write; gzip when it ends in .gz")],
+    out_file: Annotated[
+        Path, typer.Option("--out", help="recording to write; gzip when it ends in .gz; - for stdout")
+    ],
     broker: BrokerOption = None,
     topics: Annotated[
         str | None, typer.Option("--topics", help="comma-separated topic names (default: the input topics)")
@@ -40,8 +62,9 @@ def record(
     max_records: Annotated[int | None, typer.Option("--max", help="stop after this many records")] = None,
     duration: Annotated[float | None, typer.Option("--duration", help="stop after this many seconds")] = None,
 ) -> None:
-    """Record topics to a file without joining any consumer group (Ctrl-C stops cleanly).
-    Without --from-beginning or --since, records what arrives from now on."""
+    """Record topics to a file without joining any consumer group (Ctrl-C stops cleanly, and
+    the recording is complete). Without --from-beginning or --since, records what arrives from
+    now on. Exit status 130 when a signal stopped it before --max, --duration or --until-idle did."""
     from pipeline.ops.record import RecordPlan
     from pipeline.ops.record import record as run_record
 
@@ -50,22 +73,31 @@ def record(
         settings.topic("transcripts"), settings.topic("listings")]
     if from_beginning and since:
         err.print("[red]error[/red] give --from-beginning or --since, not both")
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_USAGE)
     start: Any = time_option(since, "--since") or ("beginning" if from_beginning else "end")
     plan = RecordPlan(names, start, until_idle, max_records, duration)
+    to_stdout = str(out_file) == "-"
+    if not to_stdout:
+        check_writable(out_file)
+    rate = RecentRate()
 
     def show(stats: Any) -> None:
-        rate = stats.records / stats.seconds if stats.seconds else 0.0
-        err.print(f"\r{stats.records} records, {rate:.0f}/s", end="")
+        err.print(f"\r{stats.records} records, {rate.update(stats.seconds, stats.records):.0f}/s", end="")
 
     try:
-        stats = run_record(settings, plan, out_file, progress=show if err.is_terminal else None)
+        stats = run_record(settings, plan, sys.stdout if to_stdout else out_file,
+                           progress=show if err.is_terminal else None, say=lambda line: err.print(escape(line)))
     except ClaimwatchError as exc:
-        err.print(f"[red]error[/red] {escape(str(exc))}")
-        raise typer.Exit(1) from None
+        fail(exc)
+    except OSError as exc:  # the file could not be written after all (a disk that filled, a vanished mount)
+        err.print(f"[red]error[/red] cannot write {escape(str(out_file))}: {escape(exc.strerror or str(exc))}")
+        raise typer.Exit(EXIT_USAGE) from None
     per_topic = ", ".join(f"{t}: {n}" for t, n in sorted(stats.per_topic.items())) or "none"
-    err.print(f"\nrecorded {stats.records} records in {stats.seconds:.1f}s to {out_file} "
+    where = "stdout" if to_stdout else str(out_file)
+    err.print(f"\nrecorded {stats.records} records in {stats.seconds:.1f}s to {escape(where)} "
               f"(stopped by {stats.stopped_by}); per topic: {per_topic}")
+    if stats.stopped_by == "signal" and (until_idle, max_records, duration) != (None, None, None):
+        raise typer.Exit(EXIT_INTERRUPTED)
 
 
 def replay(
@@ -91,6 +123,10 @@ def replay(
     from pipeline.ops.replay import ReplayPlan, select
     from pipeline.ops.replay import replay as run_replay
 
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from kafka.errors import KafkaError
+
     settings = load_settings(broker=broker)
     plan = ReplayPlan(
         speed=speed_option(speed),
@@ -111,19 +147,21 @@ def replay(
             bar.update(task, completed=stats.sent, rate=rate, stream_time=_stream_time(stats.stream_time_ms))
 
         try:
-            stats = run_replay(settings, items, plan, progress=show)
-        except Exception as exc:  # kafka-python raises its own errors for an unreachable broker
+            stats = run_replay(settings, items, plan, progress=show, say=lambda line: err.print(escape(line)))
+        except ClaimwatchError as exc:
+            fail(exc)
+        except KafkaError as exc:  # the broker went away while sending
             err.print(f"[red]error[/red] replay failed: {escape(str(exc))}")
-            raise typer.Exit(1) from None
+            raise typer.Exit(EXIT_KAFKA) from None
     table = Table("topic", "events", title="replayed" + (" (interrupted)" if stats.interrupted else ""))
     for topic, count in sorted(stats.per_topic.items()):
         table.add_row(topic, str(count))
     err.print(table)
     err.print(f"{stats.sent} of {stats.total} events in {stats.seconds:.1f}s")
     if stats.interrupted:
-        raise typer.Exit(130)
+        raise typer.Exit(EXIT_INTERRUPTED)
     if skipped or not read:
-        raise typer.Exit(1)  # like scan: the file was not all good (or held nothing to replay)
+        raise typer.Exit(EXIT_FINDINGS)  # like scan: the file was not all good (or held nothing to replay)
 
 
 def _stream_time(ms: int | None) -> str:
@@ -140,9 +178,14 @@ def backtest(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="the report as JSON on stdout")] = False,
     dedup_window: Annotated[float | None, typer.Option("--dedup-window", help="seconds")] = None,
+    fail_on_change: Annotated[
+        bool, typer.Option("--fail-on-change", help="exit 1 if any alert would change (a CI gate for rule changes)")
+    ] = False,
 ) -> None:
     """What a rule change would change: the alerts only the new rules raise, those only the
-    baseline raised, and counts per rule, over a recording, offline."""
+    baseline raised, and counts per rule (rules added, removed or edited listed even when they
+    raised nothing), over a recording, offline. Exit status 1 when lines were rejected or, with
+    --fail-on-change, when any alert changed."""
     from pipeline.ops.backtest import backtest as run_backtest
     from pipeline.ops.recording_format import event_lines, in_stream_order
 
@@ -154,17 +197,20 @@ def backtest(
     report = run_backtest(lines, new_engine, old_engine, settings)
     for problem in report.rejected:
         err.print(f"[yellow]rejected[/yellow] {escape(str(problem))}")
-    failed = bool(skipped or report.rejected or not lines)
+    failed = bool(skipped or report.rejected or not lines) or (fail_on_change and report.changed)
     if as_json:
-        sys.stdout.write(json.dumps({"rules": str(rules), "baseline": str(baseline_dir), **report.to_json()},
-                                    ensure_ascii=False, indent=2) + "\n")
-        raise typer.Exit(1 if failed else 0)
+        sys.stdout.write(json.dumps({"rules": str(rules), "baseline": str(baseline_dir), "changed": report.changed,
+                                     **report.to_json()}, ensure_ascii=False, indent=2) + "\n")
+        raise typer.Exit(EXIT_FINDINGS if failed else 0)
     out.print(f"{report.segments} segments, {report.listings} listings: baseline {escape(str(baseline_dir))} "
               f"raised {report.baseline_alerts} alerts, {escape(str(rules))} raises {report.new_alerts}")
-    table = Table("rule", "baseline", "new", "change", title="alerts per rule")
+    table = Table("rule", "baseline", "new", "change", "rule change", title="alerts per rule")
     for change in report.per_rule:
+        if not (change.baseline or change.new or change.status != "same"):
+            continue  # a rule that is the same and raised nothing either way
         style = "green" if change.delta > 0 else "red" if change.delta < 0 else "dim"
-        table.add_row(change.rule_id, str(change.baseline), str(change.new), f"[{style}]{change.delta:+d}[/{style}]")
+        table.add_row(change.rule_id, str(change.baseline), str(change.new), f"[{style}]{change.delta:+d}[/{style}]",
+                      "" if change.status == "same" else change.status)
     out.print(table)
     sides = (("only with the new rules", report.only_new), ("only with the baseline", report.only_baseline))
     for title, alerts in sides:
@@ -181,4 +227,4 @@ def backtest(
     if not report.changed:
         out.print("no alert changes")
     if failed:
-        raise typer.Exit(1)  # like scan: some of the file could not be used
+        raise typer.Exit(EXIT_FINDINGS)  # like scan: some of the file could not be used, or the gate failed

@@ -323,13 +323,15 @@ def rules_explain(
         str | None, typer.Argument(help="a sentence as the host said it; - reads sentences from stdin, one a line")
     ] = None,
     file: Annotated[Path | None, typer.Option("--file", help="read the sentences from this file, one a line")] = None,
-    category: Annotated[Category | None, typer.Option("--category", "-c")] = None,
+    category: Annotated[Category | None, typer.Option("--category", "-c", help="the listed product's category")] = None,
     certification: Annotated[list[str] | None, typer.Option("--certification", help="a listed certification")] = None,
     no_certifications: Annotated[
         bool, typer.Option("--no-certifications", help="the listing states it has no certification")
     ] = False,
-    price: Annotated[float | None, typer.Option("--price")] = None,
-    original_price: Annotated[float | None, typer.Option("--original-price")] = None,
+    price: Annotated[float | None, typer.Option("--price", help="the listed price")] = None,
+    original_price: Annotated[
+        float | None, typer.Option("--original-price", help="the listed original (struck-through) price")
+    ] = None,
     attribute: Annotated[
         list[str] | None, typer.Option("--attribute", help="a listed attribute, NAME=VALUE (material=聚酯纤维)")
     ] = None,

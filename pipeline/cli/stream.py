@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from pipeline.cli.common import RulesOption, err, load_rules, out, print_alert, speed_option
-from pipeline.errors import ClaimwatchError
+from pipeline.cli.common import RulesOption, err, fail, load_rules, out, print_alert, reader_gone, speed_option
+from pipeline.errors import EXIT_INTERRUPTED, ClaimwatchError
 from pipeline.settings import load_settings
 
 
@@ -25,8 +25,7 @@ def broker(
     try:
         run_forever(port, data_dir)
     except ClaimwatchError as exc:
-        err.print(f"[red]error[/red] {escape(str(exc))}")
-        raise typer.Exit(1) from None
+        fail(exc)
 
 
 def worker(
@@ -35,31 +34,33 @@ def worker(
     partitions: Annotated[int | None, typer.Option("--partitions", help="partitions of created topics")] = None,
     dedup_window: Annotated[float | None, typer.Option("--dedup-window", help="seconds")] = None,
     rules: RulesOption = None,
-    loglevel: Annotated[str, typer.Option("--loglevel")] = "info",
+    loglevel: Annotated[
+        str, typer.Option("--loglevel", help="debug, info, warning or error (the worker's and the clients' logs)")
+    ] = "info",
 ) -> None:
-    """Run the stream worker: transcripts and listings in, alerts and dead letters out. Exit
-    status 70 when it stopped on a failure of its own (nothing past it committed)."""
-    from pipeline.errors import WorkerFailed
-    from pipeline.stream.app import EXIT_WORKER_FAILED, run_worker
+    """Run the stream worker: transcripts and listings in, alerts and dead letters out. It waits
+    up to CLAIMWATCH_BROKER_WAIT_S for the broker, saying so, then exits 3; exit status 70 when
+    it stopped on a failure of its own (nothing past it committed)."""
+    from pipeline.stream.app import run_worker
 
     settings = load_settings(
         broker=broker, topic_prefix=topic_prefix, partitions=partitions, dedup_window_s=dedup_window, rules_dir=rules
     )
-    load_rules(settings.rules_dir)  # fail fast, with located errors, on a broken rule set
+    ruleset = load_rules(settings.rules_dir)  # fail fast, with located errors, on a broken rule set
+    # The first line of every worker's log: which rules judge, and where it reads and writes.
+    err.print(f"rules {ruleset.version}: {len(ruleset.rules)} rules of {len(ruleset.kinds)} kinds from "
+              f"{escape(str(settings.rules_dir))}; broker {escape(settings.broker)}, "
+              f"topics {escape(settings.topic('*'))}")
     try:
-        run_worker(settings, loglevel)
-    except WorkerFailed as exc:
-        err.print(f"[red]error[/red] {escape(str(exc))}")
-        raise typer.Exit(EXIT_WORKER_FAILED) from None
-    except ClaimwatchError as exc:  # the topics could not be created: the broker is unreachable
-        err.print(f"[red]error[/red] {escape(str(exc))}")
-        raise typer.Exit(1) from None
+        run_worker(settings, loglevel, say=lambda line: err.print(escape(line)))
+    except ClaimwatchError as exc:  # no broker, topics that cannot be made, or a failure of its own
+        fail(exc)
 
 
 def up(
     port: Annotated[int, typer.Option("--port", help="broker port on 127.0.0.1 (0 picks a free one)")] = 9092,
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="broker data (default: a temp dir)")] = None,
-    topic_prefix: Annotated[str | None, typer.Option("--topic-prefix")] = None,
+    topic_prefix: Annotated[str | None, typer.Option("--topic-prefix", help="prefix of every topic")] = None,
     feed: Annotated[
         Path | None, typer.Option("--feed", help="replay this events file or recording into the input topics")
     ] = None,
@@ -78,8 +79,7 @@ def up(
         shown = run_local_stack(settings, port, data_dir, feed, lambda a: print_alert(out, a),
                                 lambda line: err.print(escape(line)), exit_when_idle, speed_option(speed))
     except ClaimwatchError as exc:
-        err.print(f"[red]error[/red] {escape(str(exc))}")
-        raise typer.Exit(1) from None
+        fail(exc)
     err.print(f"{shown} alerts shown")
 
 
@@ -130,11 +130,14 @@ def tail(
 
     try:
         stats = run_tail(settings, TailPlan(start, max_alerts, until_idle), show, admit,
-                         bad_record=lambda problem: err.print(f"[yellow]skipped[/yellow] {escape(problem)}"))
+                         bad_record=lambda problem: err.print(f"[yellow]skipped[/yellow] {escape(problem)}"),
+                         say=lambda line: err.print(escape(line)))
     except BrokenPipeError:
+        reader_gone()
         raise typer.Exit(0) from None  # the reader of the pipe has what it wanted (`| head`)
     except ClaimwatchError as exc:
-        err.print(f"[red]error[/red] {escape(str(exc))}")
-        raise typer.Exit(1) from None
+        fail(exc)
     err.print(f"{stats.shown} of {stats.read} alerts shown (stopped by {stats.stopped_by})"
               + (f"; {stats.not_alerts} records were not alerts" if stats.not_alerts else ""))
+    if stats.stopped_by == "signal" and (max_alerts, until_idle) != (None, None):
+        raise typer.Exit(EXIT_INTERRUPTED)  # stopped before the job it was given was done

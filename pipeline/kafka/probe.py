@@ -12,25 +12,23 @@ refused (a misconfiguration: waiting cannot help, so it is a ConnectionSetupErro
 from __future__ import annotations
 
 import logging
+import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from pipeline.errors import ClaimwatchError
+from pipeline.errors import BrokerUnreachable, ConnectionSetupError
 from pipeline.kafka.host import LOOPBACK, port_is_open
 from pipeline.settings import Settings
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from kafka.admin import KafkaAdminClient
-    from kafka.errors import KafkaError
+    from kafka.errors import KafkaError, KafkaTimeoutError
 
 PROBE_TIMEOUT_MS = 8000
-
-
-class ConnectionSetupError(ClaimwatchError):
-    """The broker answers, but not to these settings: names the address and the likely cause."""
+SAY_EVERY_S = 10.0
 
 
 class _Collect(logging.Handler):
@@ -65,6 +63,25 @@ def listening(address: str, timeout_s: float = 2.0) -> bool:
     return port.isdigit() and port_is_open(host.strip("[]") or LOOPBACK, int(port), timeout=timeout_s)
 
 
+def wait_until_listening(settings: Settings, wait_s: float, say: Callable[[str], None] | None = None) -> None:
+    """Return as soon as some bootstrap address accepts connections. While none does, say so at
+    once and every few seconds (a worker started before its broker is normal in a deployment,
+    but must not look hung), and raise BrokerUnreachable when `wait_s` has passed."""
+    addresses = ", ".join(settings.bootstrap_servers)
+    started = time.monotonic()
+    next_word = started
+    while not any(listening(address, timeout_s=1.0) for address in settings.bootstrap_servers):
+        waited = time.monotonic() - started
+        if waited >= wait_s:
+            raise BrokerUnreachable(f"no broker at {addresses}: nothing listening after {wait_s:g} s "
+                                    "(the address is CLAIMWATCH_BROKER or --broker)")
+        if say is not None and time.monotonic() >= next_word:
+            say(f"waiting for the broker at {addresses}: nothing listening yet "
+                f"({waited:.0f} of {wait_s:g} s)")
+            next_word += SAY_EVERY_S
+        time.sleep(min(0.5, max(0.0, wait_s - waited)))
+
+
 def _cause(settings: Settings, address: str, logged: list[str]) -> str | None:
     text = "\n".join(logged)
     protocol = settings.security_protocol
@@ -86,9 +103,14 @@ def _cause(settings: Settings, address: str, logged: list[str]) -> str | None:
     return None
 
 
-def probe(settings: Settings, config: dict[str, Any]) -> None:
-    """Raise ConnectionSetupError when a reachable broker refuses these settings; return when
-    the client connects, or when nothing listens (an outage the caller may wait out)."""
+def probe(
+    settings: Settings, config: dict[str, Any], wait_s: float | None = None, say: Callable[[str], None] | None = None
+) -> None:
+    """Before a client starts: wait up to `wait_s` for some bootstrap address to listen
+    (BrokerUnreachable after that; with None, an outage is left to the caller to wait out),
+    then raise ConnectionSetupError when the broker refuses these settings."""
+    if wait_s is not None:
+        wait_until_listening(settings, wait_s, say)
     reachable = [address for address in settings.bootstrap_servers if listening(address)]
     if not reachable:
         return
@@ -105,3 +127,13 @@ def probe(settings: Settings, config: dict[str, Any]) -> None:
     cause = _cause(settings, ", ".join(reachable), logs.messages)
     if cause is not None:
         raise ConnectionSetupError(cause)
+
+
+@contextmanager
+def answering(settings: Settings) -> Iterator[None]:
+    """Kafka's own "unable to bootstrap" inside a client's work, as BrokerUnreachable: something
+    listens at the address but no broker answers there (another service, or a broker going away)."""
+    try:
+        yield
+    except KafkaTimeoutError as exc:  # this client's way of saying it could not bootstrap
+        raise BrokerUnreachable(f"no Kafka broker answers at {', '.join(settings.bootstrap_servers)}: {exc}") from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 from pipeline.errors import TopicError
@@ -49,11 +50,14 @@ def kafka_python_config(settings: Settings) -> dict[str, Any]:
     return config
 
 
-def ensure_topics(settings: Settings, timeout_s: float = 60.0) -> dict[str, int]:
+def ensure_topics(
+    settings: Settings, timeout_s: float = 60.0, say: Callable[[str], None] | None = None
+) -> dict[str, int]:
     """Create the input, alert and dead-letter topics that are missing; return every one's
-    partition count, as found on the broker (topics made by others may have another count)."""
+    partition count, as found on the broker (topics made by others may have another count).
+    `say` hears that the broker is awaited."""
     names = [settings.topic(name) for name in TOPIC_NAMES]
-    probe(settings, kafka_python_config(settings))  # a listener refusing these settings: say so now
+    probe(settings, kafka_python_config(settings), settings.broker_wait_s, say)  # an outage, a refused setup
     deadline = time.monotonic() + timeout_s
     last_error: Exception | None = None
     while time.monotonic() < deadline:

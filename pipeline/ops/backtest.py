@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from models.alerts import Alert
 from pipeline.detect.engine import Engine
@@ -18,12 +18,19 @@ from pipeline.errors import EventError
 from pipeline.judge.scan import Scanner
 from pipeline.settings import Settings
 
+RuleStatus = Literal["added", "removed", "edited", "same"]
+
 
 @dataclass(frozen=True)
 class RuleChange:
+    """One rule's alerts under each rule set, and how the rule itself changed: a rule added,
+    removed or edited is listed even when it raised nothing, which is what a reviewer of a rule
+    change needs to see first."""
+
     rule_id: str
     baseline: int
     new: int
+    status: RuleStatus = "same"
 
     @property
     def delta(self) -> int:
@@ -64,10 +71,26 @@ class BacktestReport:
             "new_alerts": self.new_alerts,
             "only_new": [a.model_dump(mode="json") for a in self.only_new],
             "only_baseline": [a.model_dump(mode="json") for a in self.only_baseline],
-            "per_rule": {c.rule_id: {"baseline": c.baseline, "new": c.new, "delta": c.delta} for c in self.per_rule},
+            "per_rule": {c.rule_id: {"baseline": c.baseline, "new": c.new, "delta": c.delta, "rule": c.status}
+                         for c in self.per_rule},
             "rules_changed": [{"alert_id": c.alert.alert_id, "event_id": c.alert.event_id, "joined": c.joined,
                                "left": c.left} for c in self.rules_changed],
         }  # fmt: skip
+
+
+def _rule_statuses(new: Engine, baseline: Engine) -> dict[str, RuleStatus]:
+    """Every rule of either set, by how it differs between them (an edit is any change to its spec)."""
+    new_specs = {r.spec.id: r.spec for r in new.ruleset.rules}
+    old_specs = {r.spec.id: r.spec for r in baseline.ruleset.rules}
+    status: dict[str, RuleStatus] = {}
+    for rule_id in new_specs.keys() | old_specs.keys():
+        if rule_id not in old_specs:
+            status[rule_id] = "added"
+        elif rule_id not in new_specs:
+            status[rule_id] = "removed"
+        else:
+            status[rule_id] = "same" if new_specs[rule_id] == old_specs[rule_id] else "edited"
+    return status
 
 
 def _run(engine: Engine, lines: list[str], settings: Settings) -> tuple[list[Alert], Scanner]:
@@ -91,7 +114,9 @@ def backtest(lines: list[str], new: Engine, baseline: Engine, settings: Settings
         if before is not None and set(before) != set(alert.rule_ids):
             joined = [r for r in alert.rule_ids if r not in before]
             rules_changed.append(RulesChange(alert, joined, [r for r in before if r not in alert.rule_ids]))
-    per_rule = [RuleChange(rule, old_counts[rule], new_counts[rule]) for rule in sorted(old_counts | new_counts)]
+    status = _rule_statuses(new, baseline)
+    per_rule = [RuleChange(rule, old_counts[rule], new_counts[rule], status.get(rule, "same"))
+                for rule in sorted(set(old_counts) | set(new_counts) | set(status))]  # fmt: skip
     return BacktestReport(
         segments=scanner.counters.segments,
         listings=scanner.counters.listings,

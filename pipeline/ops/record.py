@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import IO
 
 from pipeline.errors import RecordError
-from pipeline.kafka.probe import probe
+from pipeline.kafka.probe import answering, probe
 from pipeline.kafka.topics import kafka_python_config
 from pipeline.ops.recording_format import StopOnSignal, open_text, record_line
 from pipeline.settings import Settings
@@ -74,20 +76,37 @@ def assign(
     return partitions
 
 
+@contextmanager
+def _sink(out: Path | IO[str]) -> Iterator[IO[str]]:
+    """The recording's file, opened and closed here; a stream the caller gave is only flushed."""
+    if isinstance(out, Path):
+        with open_text(out, "wt") as sink:
+            yield sink
+    else:
+        yield out
+        out.flush()
+
+
 def record(
-    settings: Settings, plan: RecordPlan, out: Path, progress: Callable[[RecordStats], None] | None = None
+    settings: Settings,
+    plan: RecordPlan,
+    out: Path | IO[str],
+    progress: Callable[[RecordStats], None] | None = None,
+    say: Callable[[str], None] | None = None,
 ) -> RecordStats:
-    """Write every record of the plan's topics to `out` until a stop condition or a signal."""
-    probe(settings, kafka_python_config(settings))  # a listener refusing these settings: say so now
-    consumer = KafkaConsumer(**kafka_python_config(settings), group_id=None, enable_auto_commit=False,
-                             client_id="claimwatch-record")
+    """Write every record of the plan's topics to `out` (a path, or an open text stream such as
+    stdout) until a stop condition or a signal. `say` hears that the broker is awaited."""
+    probe(settings, kafka_python_config(settings), settings.broker_wait_s, say)  # an outage, a refused setup
+    with answering(settings):
+        consumer = KafkaConsumer(**kafka_python_config(settings), group_id=None, enable_auto_commit=False,
+                                 client_id="claimwatch-record")
     stats = RecordStats()
     started = time.monotonic()
     try:
         assign(consumer, plan.topics, plan.start)
         last_record = last_flush = time.monotonic()
         unflushed = False
-        with StopOnSignal() as stop, open_text(out, "wt") as sink:
+        with StopOnSignal() as stop, _sink(out) as sink:
             while True:
                 now = time.monotonic()
                 if stop.raised:

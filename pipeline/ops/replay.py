@@ -14,7 +14,7 @@ import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from pipeline.kafka.probe import probe
+from pipeline.kafka.probe import answering, probe
 from pipeline.kafka.topics import kafka_python_config
 from pipeline.ops.recording_format import ReplayItem, StopOnSignal, in_stream_order
 from pipeline.settings import Settings
@@ -95,12 +95,16 @@ def replay(
     progress: Callable[[ReplayStats], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    say: Callable[[str], None] | None = None,
 ) -> ReplayStats:
-    """Send the (already selected) records; returns what was sent, per topic."""
+    """Send the (already selected) records; returns what was sent, per topic. `say` hears that
+    the broker is awaited."""
     stats = ReplayStats(total=len(items))
     due = schedule(items, plan.speed)
-    probe(settings, kafka_python_config(settings))  # a listener refusing these settings: say so now
-    producer = KafkaProducer(**kafka_python_config(settings), acks="all", linger_ms=5, client_id="claimwatch-replay")
+    probe(settings, kafka_python_config(settings), settings.broker_wait_s, say)  # an outage, a refused setup
+    with answering(settings):
+        producer = KafkaProducer(**kafka_python_config(settings), acks="all", linger_ms=5,
+                                 client_id="claimwatch-replay")
     started, started_ms = clock(), int(time.time() * 1000)
     try:
         with StopOnSignal() as stop:

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from models.alerts import Alert, Severity
 from pipeline.judge.build_alerts import SEVERITY_RANK
-from pipeline.kafka.probe import probe
+from pipeline.kafka.probe import answering, probe
 from pipeline.kafka.topics import kafka_python_config
 from pipeline.ops.record import assign
 from pipeline.ops.recording_format import StopOnSignal
@@ -66,13 +66,15 @@ def tail(
     show: Callable[[Alert], None],
     admit: AlertFilter | None = None,
     bad_record: Callable[[str], None] | None = None,
+    say: Callable[[str], None] | None = None,
 ) -> TailStats:
     """Call `show` for each admitted alert of the alerts topic, in each partition's order, until
     `plan` says stop or a signal comes."""
     admit = admit or AlertFilter()
     config = kafka_python_config(settings)
-    probe(settings, config)  # a listener refusing these settings: say so now
-    consumer = KafkaConsumer(**config, group_id=None, enable_auto_commit=False, client_id="claimwatch-tail")
+    probe(settings, config, settings.broker_wait_s, say)  # an outage, a refused setup
+    with answering(settings):
+        consumer = KafkaConsumer(**config, group_id=None, enable_auto_commit=False, client_id="claimwatch-tail")
     stats = TailStats()
     try:
         topic = settings.topic("alerts")

@@ -18,6 +18,7 @@ import logging
 import os
 import signal
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
@@ -108,7 +109,6 @@ def _drain(queue: asyncio.Queue[Any], items: list[Any], size: int) -> None:
 STEP_TRIES = 3
 STEP_PAUSE_S = 1.0
 # Exit status of a worker that stopped on a failure of its own (EX_SOFTWARE).
-EXIT_WORKER_FAILED = 70
 
 
 def _stop_this_process() -> None:
@@ -471,9 +471,11 @@ class _QuietWorker(faust.Worker):
         quiet_client_logs(logger)
 
 
-def run_worker(settings: Settings, loglevel: str = "info") -> None:
-    """Run one worker until SIGTERM/SIGINT (topics are created if missing)."""
-    worker = Worker(settings, partitions=ensure_topics(settings))
+def run_worker(settings: Settings, loglevel: str = "info", say: Callable[[str], None] | None = None) -> None:
+    """Run one worker until SIGTERM/SIGINT (topics are created if missing). `say` hears what
+    happens before the worker's own logging starts: the rule set it judges with, and a broker
+    that is awaited."""
+    worker = Worker(settings, partitions=ensure_topics(settings, say=say))
     try:
         _QuietWorker(worker.app, loglevel=loglevel).execute_from_commandline()
     except SystemExit:

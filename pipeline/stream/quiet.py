@@ -16,6 +16,12 @@ QUIET_S = 30.0
 CLIENT_LOGGERS = ("aiokafka", "kafka")
 # What the clients say when the broker cannot be reached (not a harmless error at start-up).
 UNREACHABLE = ("Unable connect", "Connect call failed", "KafkaConnectionError", "NodeNotReadyError")
+# A group's coordinator is not known yet, logged as an error and retried: on a broker that has
+# never had a consumer group it creates __consumer_offsets first, so every first start said
+# "[ERROR] … CoordinatorNotAvailableError" about nothing wrong. Held back for this long after the
+# worker starts; one that lasts longer is a real problem and is shown.
+COORDINATOR_LOOKUP = "Group Coordinator Request failed"
+START_GRACE_S = 60.0
 
 log = logging.getLogger("claimwatch.worker")
 
@@ -28,6 +34,7 @@ class QuietClientLogs(logging.Filter):
         self._last: dict[tuple[str, object], float] = {}
         self._held: dict[tuple[str, object], int] = {}
         self._said_waiting: float | None = None
+        self._started = clock()
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno < logging.WARNING or not record.name.startswith(CLIENT_LOGGERS):
@@ -35,6 +42,8 @@ class QuietClientLogs(logging.Filter):
         key = (record.name, record.msg)
         now = self._clock()
         message = record.getMessage()
+        if _retried_coordinator_lookup(record) and now - self._started < START_GRACE_S:
+            return False
         if any(sign in message for sign in UNREACHABLE) and (
             self._said_waiting is None or now - self._said_waiting >= self.every_s
         ):
@@ -50,6 +59,11 @@ class QuietClientLogs(logging.Filter):
         if held:
             record.msg = f"{record.msg} ({held} more like it in the last {self.every_s:.0f} s)"
         return True
+
+
+def _retried_coordinator_lookup(record: logging.LogRecord) -> bool:
+    error = record.args[0] if isinstance(record.args, tuple) and record.args else None
+    return str(record.msg).startswith(COORDINATOR_LOOKUP) and bool(getattr(error, "retriable", False))
 
 
 def quiet_client_logs(root: logging.Logger, every_s: float = QUIET_S) -> QuietClientLogs:

@@ -77,7 +77,8 @@ def test_cli_backtest_reads_a_recording_and_reports_json(tmp_path: Path) -> None
     assert result.exit_code == 1, result.output  # line 5 could not be used
     report = json.loads(result.stdout)
     assert [a["event_id"] for a in report["only_baseline"]] == ["s1", "s3"]
-    assert report["per_rule"]["lowest"] == {"baseline": 2, "new": 0, "delta": -2}
+    assert report["per_rule"]["lowest"] == {"baseline": 2, "new": 0, "delta": -2, "rule": "removed"}
+    assert report["changed"] is True
     assert "line 5" in result.stderr
 
     table = CliRunner().invoke(app, ["backtest", str(recording), "--rules", str(tmp_path / "new" / "rules"),
@@ -110,3 +111,34 @@ def test_a_rule_deleted_from_the_shipped_rules_is_gone_from_a_sample_and_nothing
     report = backtest(lines, Engine(load_ruleset(rules)), engine)
     assert sorted(a.alert_id for a in report.only_baseline) == sorted(a.alert_id for a in before if a.rule_id == removed)
     assert report.only_new == []
+
+
+def test_a_rule_added_removed_or_edited_is_listed_even_when_it_raised_nothing(tmp_path: Path) -> None:
+    quiet = rule("never-said", "match: {terms: [从来没人说]}")
+    edited = rule("lowest", "match: {terms: [全网最低价, 史上最低价]}", kind="price-fraud")
+    report = backtest(LINES, _engine(tmp_path, "new", BEST + edited + quiet), _engine(tmp_path, "old", BEST + LOWEST))
+    rows = {c.rule_id: (c.baseline, c.new, c.status) for c in report.per_rule}
+    assert rows == {"best": (2, 2, "same"), "lowest": (2, 2, "edited"), "never-said": (0, 0, "added")}
+    assert not report.changed  # rules changed, alerts did not
+
+
+def test_fail_on_change_is_a_gate_that_fails_only_when_an_alert_changes(tmp_path: Path) -> None:
+    ruleset(tmp_path / "old", BEST + LOWEST)
+    ruleset(tmp_path / "new", BEST)
+    ruleset(tmp_path / "same", BEST + LOWEST + rule("never-said", "match: {terms: [从来没人说]}"))
+    events = tmp_path / "events.jsonl"
+    events.write_text("\n".join(LINES) + "\n", encoding="utf-8")
+
+    def gate(rules: str, *extra: str) -> tuple[int, str]:
+        result = CliRunner().invoke(app, ["backtest", str(events), "--rules", str(tmp_path / rules / "rules"),
+                                          "--baseline", str(tmp_path / "old" / "rules"), "--fail-on-change", *extra])
+        return result.exit_code, result.stdout
+
+    code, table = gate("new")
+    assert code == 1 and "only with the baseline: 2" in table and "removed" in table
+    code, table = gate("same")
+    assert code == 0 and "no alert changes" in table and "never-said" in table and "added" in table
+    code, document = gate("new", "--json")
+    assert code == 1 and json.loads(document)["changed"] is True
+    code, document = gate("same", "--json")
+    assert code == 0 and json.loads(document)["per_rule"]["never-said"]["rule"] == "added"

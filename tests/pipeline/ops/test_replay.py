@@ -225,3 +225,25 @@ def test_a_recording_of_a_live_run_replayed_into_a_fresh_pipeline_gives_the_same
         assert result.exit_code == 0, result.output
         second = read_json(kafka_bootstrap, f"{fresh}alerts", idle_s=8)
     assert first and sorted(a["alert_id"] for a in second) == sorted(a["alert_id"] for a in first)
+
+
+def test_record_to_stdout_stopped_before_its_own_stop_is_interrupted(kafka_bootstrap: str, tmp_path: Path) -> None:
+    prefix = unique_prefix()
+    settings = _settings(kafka_bootstrap, prefix)
+    replay(settings, select(read_items(SAMPLE, []), ReplayPlan()), ReplayPlan(topic_prefix=prefix))
+    expected = sum(1 for line in SAMPLE.read_text().splitlines() if '"transcript"' in line)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pipeline.cli", "record", "--broker", kafka_bootstrap, "--topics",
+         f"{prefix}transcripts", "--from-beginning", "--out", "-", "--max", "1000000"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert proc.stdout is not None
+    lines = [proc.stdout.readline() for _ in range(expected)]  # flushed as the topic goes quiet
+    proc.send_signal(signal.SIGINT)
+    rest, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130, stderr.decode()  # a signal came before --max was reached
+    recording = tmp_path / "from-stdout.jsonl"
+    recording.write_bytes(b"".join(lines) + rest)
+    problems: list[EventError] = []
+    assert len(read_items(recording, problems)) == expected and problems == []
+    assert b"to stdout (stopped by signal)" in stderr and not (ROOT / "-").exists()

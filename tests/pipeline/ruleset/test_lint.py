@@ -108,3 +108,20 @@ def test_a_kind_declared_with_its_statute_is_what_the_rules_alerts_carry(tmp_pat
     with pytest.raises(RuleSetError) as caught:
         load_ruleset(tmp_path / "rules")
     assert "(did you mean infant-formula-claim?)" in str(caught.value)
+
+
+def test_a_bad_regex_is_one_readable_line_without_the_engine_s_own_log(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    ruleset_dir = tmp_path / "rules"
+    ruleset_dir.mkdir()
+    (ruleset_dir / "cond.yaml").write_text(
+        "kinds:\n  absolute-term: {title: absolute terms, legal_basis: [test]}\n"
+        "conditions:\n  broken:\n    near: {regex: '根治(湿疹', before: 3}\n", encoding="utf-8")
+    (ruleset_dir / "test.yaml").write_text("rules:\n" + rule("r", "match: {terms: [a]}"), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "pipeline.cli", "rules", "lint", str(ruleset_dir)],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"error {ruleset_dir}/cond.yaml:5 [condition broken]: RE2 rejects '根治(湿疹': missing ): 根治(湿疹"]

@@ -33,3 +33,20 @@ def test_the_worker_says_it_waits_for_the_broker_once_a_window(caplog) -> None: 
             quiet.filter(_record("aiokafka.conn", "Unable connect to node with id 1: [Errno 111] Connect call failed"))
     said = [r.getMessage() for r in caplog.records if r.name == "claimwatch.worker"]
     assert len(said) == 2 and all(s.startswith("the broker cannot be reached") for s in said)
+
+
+def test_a_coordinator_not_yet_known_at_start_is_not_an_error_but_one_that_lasts_is() -> None:
+    from aiokafka.errors import CoordinatorNotAvailableError, GroupAuthorizationFailedError
+
+    now = [0.0]
+    quiet = QuietClientLogs(every_s=30, clock=lambda: now[0])
+
+    def lookup_failed(error: Exception) -> logging.LogRecord:
+        return logging.LogRecord("aiokafka.consumer.group_coordinator", logging.ERROR, __file__, 1,
+                                 "Group Coordinator Request failed: %s", (error,), None)
+
+    now[0] = 5.0
+    assert not quiet.filter(lookup_failed(CoordinatorNotAvailableError()))  # a fresh broker's first group
+    assert quiet.filter(lookup_failed(GroupAuthorizationFailedError()))  # not retried: always shown
+    now[0] = 90.0
+    assert quiet.filter(lookup_failed(CoordinatorNotAvailableError()))  # still unknown after a minute: shown

@@ -56,8 +56,9 @@ class Evidence(BaseModel):
 
 
 # The alert format: 2 added `rules` (every rule that made the claim), `streamer_id`, `start_ms`
-# and `end_ms`.
-ALERT_SCHEMA_VERSION = 2
+# and `end_ms`; 3 added `emitted_at` and the listing judged against (`listing_event_id`,
+# `listing_ts`).
+ALERT_SCHEMA_VERSION = 3
 
 
 class RuleRef(BaseModel):
@@ -106,6 +107,16 @@ class Alert(BaseModel):
         "evidence.text then holds them and this one joined by spaces, and the offsets point into it.",
     )
     ruleset_version: str
+    listing_event_id: str | None = Field(
+        default=None, description="The listing the claim was judged against (its event_id); none when there was none."
+    )
+    listing_ts: datetime | None = Field(default=None, description="That listing's time: which version of it.")
+    emitted_at: datetime | None = Field(
+        default=None,
+        description="When the stream worker published the alert (its clock, UTC): not part of what the alert "
+        "says, and so left out by `claimwatch scan`, whose alerts are the same on every run. A re-delivered "
+        "claim is published again with the same alert_id and content but a later emitted_at.",
+    )
     rules: list[RuleRef] = Field(
         default_factory=list, description="Every rule that made this claim, the leading rule first."
     )

@@ -6,15 +6,15 @@ import contextlib
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from pydantic import BaseModel
 from rich.markup import escape
 
 from models.alerts import Alert
-from models.events import ProductListing, TranscriptSegment
-from pipeline.cli.common import RulesOption, err, load_engine, open_file, out, print_alert, reader_gone
+from models.events import Category, ProductListing, TranscriptSegment
+from pipeline.cli.common import RulesOption, err, load_engine, load_rules, open_file, out, print_alert, reader_gone
 from pipeline.settings import load_settings
 
 
@@ -62,8 +62,11 @@ def scan(
 
 def schema(
     name: Annotated[str | None, typer.Argument(help="TranscriptSegment, ProductListing or Alert")] = None,
+    rules: RulesOption = None,
 ) -> None:
-    """Print the JSON Schema of the events and alerts, for subscribers to code against."""
+    """Print the JSON Schema of the events and alerts, for subscribers to code against. An
+    alert's `kind` is one of the kinds the rule set declares (`--rules`), its `category` one of
+    the categories events may name; both are enums in the schema."""
     models: dict[str, type[BaseModel]] = {
         "TranscriptSegment": TranscriptSegment, "ProductListing": ProductListing, "Alert": Alert,
     }
@@ -72,4 +75,17 @@ def schema(
         raise typer.Exit(2)
     chosen = {name: models[name]} if name else models
     schemas = {key: model.model_json_schema() for key, model in chosen.items()}
+    if "Alert" in schemas:
+        _alert_enums(schemas["Alert"], sorted(load_rules(rules).kinds))
     sys.stdout.write(json.dumps(schemas[name] if name else schemas, ensure_ascii=False, indent=2) + "\n")
+
+
+def _alert_enums(alert: dict[str, Any], kinds: list[str]) -> None:
+    """The alert's open strings made the enums they are: kinds of this rule set, and categories
+    (the model keeps them strings, so an alert of a kind added later still reads)."""
+    categories = [category.value for category in Category]
+    alert["properties"]["kind"]["enum"] = kinds
+    alert["$defs"]["RuleRef"]["properties"]["kind"]["enum"] = kinds
+    for option in alert["properties"]["category"]["anyOf"]:
+        if option.get("type") == "string":
+            option["enum"] = categories

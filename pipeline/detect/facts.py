@@ -4,6 +4,7 @@ own category. Exceptions and listing checks read these facts; nothing else of th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from models.events import Category, ProductListing, TranscriptSegment
 
@@ -18,6 +19,9 @@ class ProductFacts:
     attributes: tuple[tuple[str, str], ...] = ()
     source: str = "none"
     listed: bool = False  # the facts come from a listing, so claims can be compared with it
+    # The listing they come from, by event id and time: the version an alert was judged against.
+    listing_event_id: str | None = None
+    listing_ts: datetime | None = None
 
 
 def facts_for(segment: TranscriptSegment, listing: ProductListing | None) -> ProductFacts:
@@ -31,6 +35,8 @@ def facts_for(segment: TranscriptSegment, listing: ProductListing | None) -> Pro
             attributes=tuple(sorted(listing.attributes.items())),
             source=f"listing {listing.product_id}",
             listed=True,
+            listing_event_id=listing.event_id,
+            listing_ts=listing.ts,
         )
     if segment.category is not None:
         return ProductFacts(category=segment.category, source="segment")

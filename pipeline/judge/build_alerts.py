@@ -55,6 +55,8 @@ def build_alert(segment: TranscriptSegment, finding: Finding, facts: ProductFact
             listing_conflict=finding.conflict,
         ),
         ruleset_version=ruleset_version,
+        listing_event_id=facts.listing_event_id,
+        listing_ts=facts.listing_ts,
         rules=[RuleRef(rule_id=spec.id, title=spec.title, kind=spec.kind, severity=spec.severity,
                        legal_basis=list(spec.legal_basis), match=matched, via=finding.hit.via)],
     )  # fmt: skip

@@ -452,8 +452,10 @@ class Worker:
             await self._deadletter(event, EventError(f"processing failed: {exc!r}", where=_where(event),
                                                      kind="processing"))
             return []
+        emitted_at = datetime.now(UTC)
         return [
-            await self.alerts.send(key=alert.room_id.encode(), value=alert.model_dump_json().encode())
+            await self.alerts.send(key=alert.room_id.encode(),
+                                   value=alert.model_copy(update={"emitted_at": emitted_at}).model_dump_json().encode())
             for alert in alerts
         ]
 

@@ -52,6 +52,16 @@ def test_schema_prints_json_schema() -> None:
     assert runner.invoke(app, ["schema", "Nope"]).exit_code == 2
 
 
+def test_the_alert_schema_names_the_kinds_of_the_rule_set_and_the_categories(tmp_path: Path) -> None:
+    ruleset(tmp_path, rule("t", "match: {terms: [最好]}"))
+    alert = json.loads(runner.invoke(app, ["schema", "Alert", "--rules", str(tmp_path / "rules")]).stdout)
+    declared = ["absolute-term", "listing-contradiction", "medical-claim", "price-fraud"]  # rulekit's kinds
+    assert alert["properties"]["kind"]["enum"] == declared == alert["$defs"]["RuleRef"]["properties"]["kind"]["enum"]
+    (named,) = [o for o in alert["properties"]["category"]["anyOf"] if o.get("type") == "string"]
+    assert "cosmetics" in named["enum"] and "health_food" in named["enum"]
+    assert {"emitted_at", "listing_event_id", "listing_ts"} <= set(alert["properties"])
+
+
 def test_lint_reports_located_problems(tmp_path: Path) -> None:
     ruleset(tmp_path, rule("t", "match: {terms: [a]}"))
     (tmp_path / "rules" / "test.yaml").write_text(

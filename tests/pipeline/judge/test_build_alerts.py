@@ -1,10 +1,11 @@
+from datetime import timedelta
 from pathlib import Path
 
 from models.events import Category
 from pipeline.judge.build_alerts import alert_id
 from pipeline.judge.judge import detect_segment
 
-from ...conftest import make_listing, make_segment
+from ...conftest import TS, make_listing, make_segment
 from ..rulekit import engine, rule
 
 
@@ -66,7 +67,16 @@ def test_a_rule_joining_a_claim_keeps_its_alert_id(tmp_path: Path) -> None:
 def test_an_alert_carries_who_said_it_and_when(tmp_path: Path) -> None:
     eng = engine(tmp_path, rule("t", "match: {terms: [最好]}"))
     (alert,) = detect_segment(eng, make_segment("最好的面霜", streamer_id="host-1", start_ms=5, end_ms=900), None)
-    assert (alert.streamer_id, alert.start_ms, alert.end_ms, alert.schema_version) == ("host-1", 5, 900, 2)
+    assert (alert.streamer_id, alert.start_ms, alert.end_ms, alert.schema_version) == ("host-1", 5, 900, 3)
+    assert (alert.listing_event_id, alert.listing_ts, alert.emitted_at) == (None, None, None)  # no listing known
+
+
+def test_an_alert_names_the_listing_version_it_was_judged_against(tmp_path: Path) -> None:
+    eng = engine(tmp_path, rule("t", "match: {terms: [最好]}"))
+    listing = make_listing("cosmetics", event_id="listing-v2", ts=TS - timedelta(minutes=5))
+    (alert,) = detect_segment(eng, make_segment("最好的面霜"), listing)
+    assert (alert.listing_event_id, alert.listing_ts) == ("listing-v2", TS - timedelta(minutes=5))
+    assert alert.emitted_at is None  # set by the stream worker when it publishes
 
 
 def test_evidence_takes_in_the_rest_of_a_word_the_match_cut(tmp_path: Path) -> None:

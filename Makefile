@@ -46,7 +46,7 @@ lint: setup check-code
 
 # Each labelled corpus scored on its own, with precision and recall per kind.
 eval: setup
-	@for corpus in dev check evasion cases holdout; do \
+	@for corpus in dev check evasion cases cases2 holdout; do \
 		echo "== tests/data/$${corpus}_corpus.jsonl"; \
 		$(BIN)/claimwatch eval tests/data/$${corpus}_corpus.jsonl | sed -n '1,/^tp=/p' || exit 1; \
 	done

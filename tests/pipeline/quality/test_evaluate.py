@@ -55,7 +55,7 @@ def test_the_second_real_case_corpus_shares_no_source_with_the_first() -> None:
 def test_the_second_real_case_corpus_holds_its_floor(engine: Engine) -> None:
     report = evaluate(engine, load_corpus(DATA / "cases2_corpus.jsonl"))
     assert report.overall.precision >= 0.92, [f.item.text for f in report.false_hits]
-    assert report.overall.recall >= 0.62, [m.item.text for m in report.misses]
+    assert report.overall.recall >= 0.70, [m.item.text for m in report.misses]
 
 
 def test_real_cases_hold_the_floor(engine: Engine) -> None:

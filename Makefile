@@ -46,7 +46,7 @@ lint: setup check-code
 
 # Each labelled corpus scored on its own, with precision and recall per kind.
 eval: setup
-	@for corpus in dev check evasion cases cases2 holdout holdout2; do \
+	@for corpus in dev check evasion cases cases2 cases3 holdout holdout2; do \
 		echo "== tests/data/$${corpus}_corpus.jsonl"; \
 		$(BIN)/claimwatch eval tests/data/$${corpus}_corpus.jsonl | sed -n '1,/^tp=/p' || exit 1; \
 	done

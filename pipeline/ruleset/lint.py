@@ -49,10 +49,11 @@ SHOWN_REGEX = 120
 
 
 def shown(regex: str) -> str:
-    """A regex as an error message quotes it: whole when short, else its start and its size."""
+    """A regex as an error message quotes it: whole when short, else its start and its size. As
+    written in the rule file, between quotes (repr would double every backslash: `\\s`)."""
     if len(regex) <= SHOWN_REGEX:
-        return repr(regex)
-    return f"{regex[:SHOWN_REGEX]!r}… ({len(regex):,} characters)"
+        return f"'{regex}'"
+    return f"'{regex[:SHOWN_REGEX]}'… ({len(regex):,} characters)"
 
 
 def list_sizes(lists: dict[str, list[str]]) -> tuple[dict[str, int], list[list[str]]]:

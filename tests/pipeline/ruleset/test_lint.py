@@ -125,3 +125,8 @@ def test_a_bad_regex_is_one_readable_line_without_the_engine_s_own_log(tmp_path:
     assert done.returncode == 2
     assert done.stderr.splitlines() == [
         f"error {ruleset_dir}/cond.yaml:5 [condition broken]: RE2 rejects '根治(湿疹': missing ): 根治(湿疹"]
+
+
+def test_a_bad_regex_is_quoted_as_it_is_written_in_the_file(tmp_path: Path) -> None:
+    found = lint_errors(tmp_path, rule("escaped", "match: {regex: '最\\s*好(的'}"))
+    assert any("RE2 rejects '最\\s*好(的':" in p for p in found), found

@@ -20,7 +20,7 @@ EXIT_OK = 0
 EXIT_FINDINGS = 1  # it ran, and found problems in its input (rejected lines, failing examples)
 EXIT_USAGE = 2  # it could not start: a usage, setting, rule-set or connection-setup mistake
 EXIT_KAFKA = 3  # Kafka could not be reached (or the embedded broker could not be started)
-EXIT_WORKER_FAILED = 70  # the worker stopped on a failure of its own
+EXIT_WORKER_FAILED = 70  # the worker stopped on a failure of its own (EX_SOFTWARE)
 EXIT_INTERRUPTED = 130  # a signal stopped a command before it had done its job
 
 

@@ -41,6 +41,12 @@ SEVERITY_STYLE = {"info": "dim", "low": "cyan", "medium": "yellow", "high": "red
 BrokerOption = Annotated[str | None, typer.Option("--broker", help="bootstrap servers host:port[,host:port]")]
 
 
+def cannot(doing: Literal["read", "write"], path: str | Path, why: str) -> NoReturn:
+    """End a command on a file it cannot use: one line naming the file and why (exit status 2)."""
+    err.print(f"[red]error[/red] cannot {doing} {escape(str(path))}: {escape(why)}")
+    raise typer.Exit(EXIT_USAGE)
+
+
 def open_file(path: str | Path, mode: Literal["rb", "w"]) -> IO[Any]:
     """A file the user named, opened, or a one-line error naming it and why (exit status 2)."""
     try:
@@ -48,9 +54,7 @@ def open_file(path: str | Path, mode: Literal["rb", "w"]) -> IO[Any]:
             return open(path, "rb")
         return open(path, "w", encoding="utf-8")
     except OSError as exc:
-        doing = "read" if mode == "rb" else "write"
-        err.print(f"[red]error[/red] cannot {doing} {escape(str(path))}: {escape(exc.strerror or str(exc))}")
-        raise typer.Exit(2) from None
+        cannot("read" if mode == "rb" else "write", path, exc.strerror or str(exc))
 
 
 def check_writable(path: Path) -> None:
@@ -65,8 +69,7 @@ def check_writable(path: Path) -> None:
     elif not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
         problem = "permission denied"
     if problem is not None:
-        err.print(f"[red]error[/red] cannot write {escape(str(path))}: {escape(problem)}")
-        raise typer.Exit(EXIT_USAGE)
+        cannot("write", path, problem)
 
 
 def fail(exc: ClaimwatchError) -> NoReturn:
@@ -93,14 +96,13 @@ def load_rules(directory: Path | None) -> RuleSet:
         raise typer.Exit(2) from None
 
 
-def load_rules_or_problems(directory: Path | None) -> tuple[Path, RuleSet | None, list[RuleError]]:
-    """The rules directory, and its rule set or every problem that keeps it from loading: for a
-    command that reports the problems in its own output (`rules lint --json`) instead of on stderr."""
-    rules_dir = load_settings(rules_dir=directory).rules_dir
+def load_rules_or_problems(directory: Path | None) -> tuple[RuleSet | None, list[RuleError]]:
+    """The rule set, or every problem that keeps it from loading: for a command that reports the
+    problems in its own output (`rules lint --json`) instead of on stderr."""
     try:
-        return rules_dir, load_ruleset(rules_dir), []
+        return load_ruleset(load_settings(rules_dir=directory).rules_dir), []
     except RuleSetError as exc:
-        return rules_dir, None, exc.problems
+        return None, exc.problems
 
 
 def load_engine(directory: Path | None) -> Engine:

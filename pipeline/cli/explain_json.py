@@ -12,11 +12,6 @@ from pipeline.detect.facts import ProductFacts
 Verdict = Literal["fires", "overlaps", "stopped", "skipped"]
 
 
-def enum_value(value: object) -> str:
-    """An Enum's value, or the string itself: a rule's `kind` may be either."""
-    return str(getattr(value, "value", value))
-
-
 def fired_hits(ex: Explanation) -> set[tuple[str, Hit]]:
     return {(f.rule.spec.id, f.hit) for f in ex.fired}
 
@@ -68,8 +63,8 @@ def explanation_json(ex: Explanation) -> dict[str, Any]:
         spec = trace.rule.spec
         rules.append({
             "rule": spec.id,
-            "kind": enum_value(spec.kind),
-            "severity": enum_value(spec.severity),
+            "kind": spec.kind,
+            "severity": spec.severity.value,
             "applies": trace.applies,
             "findings": [_finding_json(trace, finding, fired) for finding in trace.findings],
             "near_misses": [{"words": analysis.text[hit.start : hit.end], "via": hit.via}

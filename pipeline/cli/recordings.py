@@ -17,6 +17,7 @@ from rich.table import Table
 
 from pipeline.cli.common import (
     BrokerOption,
+    cannot,
     check_writable,
     epoch_ms,
     err,
@@ -90,8 +91,7 @@ def record(
     except ClaimwatchError as exc:
         fail(exc)
     except OSError as exc:  # the file could not be written after all (a disk that filled, a vanished mount)
-        err.print(f"[red]error[/red] cannot write {escape(str(out_file))}: {escape(exc.strerror or str(exc))}")
-        raise typer.Exit(EXIT_USAGE) from None
+        cannot("write", out_file, exc.strerror or str(exc))
     per_topic = ", ".join(f"{t}: {n}" for t, n in sorted(stats.per_topic.items())) or "none"
     where = "stdout" if to_stdout else str(out_file)
     err.print(f"\nrecorded {stats.records} records in {stats.seconds:.1f}s to {escape(where)} "

@@ -24,12 +24,12 @@ from pipeline.cli.common import (
     out,
     reader_gone,
 )
-from pipeline.cli.explain_json import enum_value, explanation_json, fired_hits, verdict
+from pipeline.cli.explain_json import explanation_json, fired_hits, verdict
 from pipeline.detect.engine import Engine, Explanation
 from pipeline.detect.facts import ProductFacts
 from pipeline.errors import RuleError, did_you_mean
 from pipeline.quality import sarif
-from pipeline.ruleset.model import RuleSet
+from pipeline.ruleset.model import LoadedRule, RuleSet
 from pipeline.ruleset.yamlnodes import child
 
 if TYPE_CHECKING:  # running the examples pulls in the judge: only `rules test` needs it
@@ -53,21 +53,16 @@ def _write_document(document: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
 
 
-def _from_here(file: str) -> Path:
-    """A file a rule-set problem names: the loader names each as it opens from the working
-    directory (relative when under it, else absolute), which is what a code host resolves."""
-    return Path(file)
-
-
 def _problem_json(problem: RuleError) -> dict[str, Any]:
-    return {"file": str(_from_here(problem.file)), "line": problem.line, "rule": problem.rule_id,
+    # The loader names each file as it opens from the working directory: what a code host resolves.
+    return {"file": problem.file, "line": problem.line, "rule": problem.rule_id,
             "message": problem.reason}  # fmt: skip
 
 
 def _problem_result(problem: RuleError, check: sarif.Check) -> sarif.Result:
     message = f"{problem.rule_id}: {problem.reason}" if problem.rule_id else problem.reason
     properties = {"rule": problem.rule_id} if problem.rule_id else {}
-    return sarif.Result(check, message, _from_here(problem.file), problem.line, properties)
+    return sarif.Result(check, message, Path(problem.file), problem.line, properties)
 
 
 def _sarif_log(checks: tuple[sarif.Check, ...], results: list[sarif.Result], version: str | None) -> dict[str, Any]:
@@ -108,7 +103,7 @@ def rules_lint(
     --sarif the errors and warnings are in the document on stdout, each with its file and line."""
     output = _output(as_json, as_sarif)
     if output != "text":
-        _, loaded, problems = load_rules_or_problems(directory)
+        loaded, problems = load_rules_or_problems(directory)
         _write_document(_lint_document(output, loaded, problems))
         if problems:
             raise typer.Exit(2)
@@ -131,10 +126,11 @@ def _expected_and_got(r: ExampleResult) -> tuple[str, str]:
     return expected, f"fired on {', '.join(r.alerts)}" if r.fired else "did not fire"
 
 
-def _example_lines(ruleset: RuleSet, results: list[ExampleResult]) -> list[int | None]:
+def _example_lines(
+    ruleset: RuleSet, by_id: dict[str, LoadedRule], results: list[ExampleResult]
+) -> list[int | None]:
     """The line each result's example is written on, from its file's YAML node tree; the rule's
     own line when the tree does not lead to it."""
-    by_id = {loaded.spec.id: loaded for loaded in ruleset.rules}
     seen: dict[tuple[str, str], int] = {}  # run_examples keeps each rule's lists in file order
     lines: list[int | None] = []
     for r in results:
@@ -156,14 +152,14 @@ def _test_document(
     output: Output, ruleset: RuleSet | None, problems: list[RuleError], results: list[ExampleResult]
 ) -> dict[str, Any]:
     version = ruleset.version if ruleset is not None else None
-    lines = _example_lines(ruleset, results) if ruleset is not None else []
     by_id = {loaded.spec.id: loaded for loaded in ruleset.rules} if ruleset is not None else {}
+    lines = _example_lines(ruleset, by_id, results) if ruleset is not None else []
     if output == "sarif":
         found = [_problem_result(p, sarif.RULE_ERROR) for p in problems]
         for r, line in zip(results, lines, strict=True):
             if r.ok and not r.todo_now_passes:
                 continue
-            path = _from_here(by_id[r.rule_id].file)
+            path = Path(by_id[r.rule_id].file)
             properties = {"rule": r.rule_id, "expectation": r.expectation}
             if r.todo_now_passes:
                 message = f"{r.rule_id}: todo_hit {r.example.text} now fires; move it to hit"
@@ -183,7 +179,7 @@ def _test_document(
             "rule": r.rule_id, "expectation": r.expectation, "text": r.example.text,
             "category": category.value if category else None, "ok": r.ok, "fired": r.fired,
             "fired_on": list(r.alerts), "todo_now_passes": r.todo_now_passes,
-            "file": str(_from_here(loaded.file)), "line": line,
+            "file": loaded.file, "line": line,
         })  # fmt: skip
     todo = sum(1 for r in results if r.expectation == "todo_hit")
     failed = sum(1 for r in results if not r.ok)
@@ -212,7 +208,7 @@ def rules_test(
     if output == "text":
         engine = load_engine(directory)
     else:
-        _, loaded, problems = load_rules_or_problems(directory)
+        loaded, problems = load_rules_or_problems(directory)
         if loaded is None:  # CI reads the rule set's errors from the document, as `rules lint --json` gives them
             _write_document(_test_document(output, None, problems, []))
             raise typer.Exit(2)
@@ -259,7 +255,7 @@ def _print_explanation(ex: Explanation) -> None:
     fired = fired_hits(ex)
     for trace in ex.traces:
         spec = trace.rule.spec
-        out.print(f"\n[magenta]{spec.id}[/magenta] ({enum_value(spec.kind)}, {enum_value(spec.severity)})")
+        out.print(f"\n[magenta]{spec.id}[/magenta] ({spec.kind}, {spec.severity.value})")
         if not trace.applies:
             category = facts.category.value if facts.category else "?"
             out.print(f"  [dim]not applied: category {category} is out of scope[/dim]")

@@ -63,14 +63,16 @@ def listening(address: str, timeout_s: float = 2.0) -> bool:
     return port.isdigit() and port_is_open(host.strip("[]") or LOOPBACK, int(port), timeout=timeout_s)
 
 
-def wait_until_listening(settings: Settings, wait_s: float, say: Callable[[str], None] | None = None) -> None:
-    """Return as soon as some bootstrap address accepts connections. While none does, say so at
-    once and every few seconds (a worker started before its broker is normal in a deployment,
-    but must not look hung), and raise BrokerUnreachable when `wait_s` has passed."""
+def wait_until_listening(
+    settings: Settings, wait_s: float, say: Callable[[str], None] | None = None
+) -> list[str]:
+    """The bootstrap addresses that accept connections, as soon as there is one. While none does,
+    say so at once and every few seconds (a worker started before its broker is normal in a
+    deployment, but must not look hung), and raise BrokerUnreachable when `wait_s` has passed."""
     addresses = ", ".join(settings.bootstrap_servers)
     started = time.monotonic()
     next_word = started
-    while not any(listening(address, timeout_s=1.0) for address in settings.bootstrap_servers):
+    while not (reachable := [address for address in settings.bootstrap_servers if listening(address, 1.0)]):
         waited = time.monotonic() - started
         if waited >= wait_s:
             raise BrokerUnreachable(f"no broker at {addresses}: nothing listening after {wait_s:g} s "
@@ -80,6 +82,7 @@ def wait_until_listening(settings: Settings, wait_s: float, say: Callable[[str],
                 f"({waited:.0f} of {wait_s:g} s)")
             next_word += SAY_EVERY_S
         time.sleep(min(0.5, max(0.0, wait_s - waited)))
+    return reachable
 
 
 def _cause(settings: Settings, address: str, logged: list[str]) -> str | None:
@@ -110,8 +113,9 @@ def probe(
     (BrokerUnreachable after that; with None, an outage is left to the caller to wait out),
     then raise ConnectionSetupError when the broker refuses these settings."""
     if wait_s is not None:
-        wait_until_listening(settings, wait_s, say)
-    reachable = [address for address in settings.bootstrap_servers if listening(address)]
+        reachable = wait_until_listening(settings, wait_s, say)
+    else:
+        reachable = [address for address in settings.bootstrap_servers if listening(address)]
     if not reachable:
         return
     with _kafka_logs() as logs:

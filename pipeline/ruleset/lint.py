@@ -26,7 +26,7 @@ from pipeline.ruleset.refs import (
     pattern_regexes,
     regex_refs,
 )
-from pipeline.ruleset.yamlnodes import child, first_scalar, scalars_under
+from pipeline.ruleset.yamlnodes import child, first_scalar, line_of, scalars_under
 from pipeline.text.normalize import normalize_term
 
 # A regex line longer than this, as written in the file, is hard to review: split the regex into
@@ -189,10 +189,6 @@ class _Problems:
                 self.at(kind, name, self.unknown_list(ref, field), line=reference_line(definition, ref))
 
 
-def reference_line_of(node: yaml.Node | None) -> int | None:
-    return node.start_mark.line + 1 if node is not None else None
-
-
 def reference_line(node: yaml.Node | None, ref: str) -> int | None:
     """The line where `$ref` is written under a definition's node (as a term, a token pattern's
     list or inside a regex), so the error points at the reference, not at the definition."""
@@ -235,7 +231,7 @@ def errors(ruleset: RuleSet) -> list[RuleError]:
 
         if spec.kind not in ruleset.kinds:
             problem(f"kind {spec.kind!r} is not declared under `kinds:`{did_you_mean(spec.kind, ruleset.kinds)}",
-                    reference_line_of(child(rule_node, "kind")))  # fmt: skip
+                    line_of(rule_node, ("kind",)))  # fmt: skip
         for ref in matcher_list_refs(spec.match):
             if ref not in lists:
                 unknown(ref, "match", "match")
@@ -248,7 +244,7 @@ def errors(ruleset: RuleSet) -> list[RuleError]:
                 if item not in ruleset.conditions:
                     hint = did_you_mean(item, ruleset.conditions)
                     problem(f"unless references unknown condition {item!r}{hint}",
-                            reference_line_of(child(child(rule_node, "unless"), index)))  # fmt: skip
+                            line_of(rule_node, ("unless", index)))  # fmt: skip
             else:
                 for ref in condition_list_refs(item):
                     if ref not in lists:

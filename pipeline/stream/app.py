@@ -108,8 +108,6 @@ def _drain(queue: asyncio.Queue[Any], items: list[Any], size: int) -> None:
 # tried this many times, waiting this long between tries, before the worker stops.
 STEP_TRIES = 3
 STEP_PAUSE_S = 1.0
-# Exit status of a worker that stopped on a failure of its own (EX_SOFTWARE).
-
 
 def _stop_this_process() -> None:
     """Ask Faust to stop as on SIGTERM: it leaves the group and commits only what was delivered."""

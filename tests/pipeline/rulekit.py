@@ -5,7 +5,10 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from pipeline.detect.engine import Engine
+from pipeline.errors import RuleSetError
 from pipeline.ruleset.load import RuleSet, load_ruleset
 
 # `lists:` comes last so that a test's `extra` lines add lists to it.
@@ -52,3 +55,10 @@ def ruleset(tmp_path: Path, rules: str, extra: str = "") -> RuleSet:
 
 def engine(tmp_path: Path, rules: str, extra: str = "") -> Engine:
     return Engine(ruleset(tmp_path, rules, extra))
+
+
+def problems(tmp_path: Path, rules: str, extra: str = "") -> list[str]:
+    """Every problem that keeps the inline rule set from loading, as printed."""
+    with pytest.raises(RuleSetError) as caught:
+        ruleset(tmp_path, rules, extra)
+    return [str(p) for p in caught.value.problems]

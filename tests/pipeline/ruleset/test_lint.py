@@ -15,7 +15,7 @@ from pipeline.judge.scan import Scanner
 from pipeline.ruleset import load_ruleset
 from pipeline.ruleset.lint import MAX_REGEX_LINE
 
-from ..rulekit import rule, ruleset
+from ..rulekit import problems, rule, ruleset
 
 
 def warnings(tmp_path: Path, rules: str, extra: str = "") -> list[str]:
@@ -56,15 +56,9 @@ def test_strict_lint_fails_on_warnings_and_the_shipped_rules_have_none(tmp_path:
     assert load_ruleset().warnings == []
 
 
-def lint_errors(tmp_path: Path, rules: str, extra: str = "") -> list[str]:
-    with pytest.raises(RuleSetError) as caught:
-        ruleset(tmp_path, rules, extra)
-    return [str(p) for p in caught.value.problems]
-
-
 def test_an_unknown_list_is_named_at_the_line_that_references_it_with_the_list_meant(tmp_path: Path) -> None:
     body = rule("typo-list", "match:\n  any:\n    - terms: [a]\n    - regex: 'x'\n    - terms: [$wrods]")
-    found = lint_errors(tmp_path, body, extra="  words: [最好]\n")
+    found = problems(tmp_path, body, extra="  words: [最好]\n")
     line = 2 + body.splitlines().index("        - terms: [$wrods]")
     assert found == [f"{tmp_path}/rules/test.yaml:{line} [typo-list]: match references unknown list $wrods "
                      "(did you mean words?)"]
@@ -76,7 +70,7 @@ def test_unknown_names_inside_a_condition_or_a_regex_suggest_the_name_meant(tmp_
         "conditions:\n  near-words:\n    near:\n      before: 3\n      terms: [$word]\n", encoding="utf-8"
     )
     body = rule("typo-cond", "match: {regex: '最$wordz'}\nunless: [near-word]")
-    found = lint_errors(tmp_path, body, extra="  words: [最好]\n")
+    found = problems(tmp_path, body, extra="  words: [最好]\n")
     assert (f"{tmp_path}/rules/cond.yaml:5 [condition near-words]: the condition references unknown "
             "list $word (did you mean words?)") in found
     assert any("[typo-cond]" in p and "unknown condition 'near-word' (did you mean near-words?)" in p for p in found)
@@ -86,7 +80,7 @@ def test_unknown_names_inside_a_condition_or_a_regex_suggest_the_name_meant(tmp_
 
 def test_a_rule_of_a_kind_the_rule_set_does_not_declare_is_an_error_at_its_kind_line(tmp_path: Path) -> None:
     body = rule("new-kind", "match: {terms: [a]}", kind="infant-formula-claim")
-    found = lint_errors(tmp_path, body)
+    found = problems(tmp_path, body)
     line = 2 + body.splitlines().index("    kind: infant-formula-claim")
     assert found == [f"{tmp_path}/rules/test.yaml:{line} [new-kind]: kind 'infant-formula-claim' is not declared "
                      "under `kinds:`"]
@@ -128,5 +122,5 @@ def test_a_bad_regex_is_one_readable_line_without_the_engine_s_own_log(tmp_path:
 
 
 def test_a_bad_regex_is_quoted_as_it_is_written_in_the_file(tmp_path: Path) -> None:
-    found = lint_errors(tmp_path, rule("escaped", "match: {regex: '最\\s*好(的'}"))
+    found = problems(tmp_path, rule("escaped", "match: {regex: '最\\s*好(的'}"))
     assert any("RE2 rejects '最\\s*好(的':" in p for p in found), found

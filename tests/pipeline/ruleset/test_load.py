@@ -5,13 +5,7 @@ import pytest
 from pipeline.errors import RuleSetError
 from pipeline.ruleset.load import load_ruleset
 
-from ..rulekit import rule, ruleset
-
-
-def problems(tmp_path: Path, rules: str, extra: str = "") -> list[str]:
-    with pytest.raises(RuleSetError) as caught:
-        ruleset(tmp_path, rules, extra)
-    return [str(p) for p in caught.value.problems]
+from ..rulekit import problems, rule, ruleset
 
 
 def test_valid_ruleset_loads_with_a_content_version(tmp_path: Path) -> None:

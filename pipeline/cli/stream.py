@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -12,18 +12,43 @@ from pipeline.cli.common import RulesOption, err, fail, load_rules, out, print_a
 from pipeline.errors import EXIT_INTERRUPTED, ClaimwatchError
 from pipeline.settings import load_settings
 
+if TYPE_CHECKING:
+    from pipeline.kafka.broker import BrokerSecurity
+
+
+SaslSslOption = Annotated[
+    bool,
+    typer.Option("--sasl-ssl", help="the client port speaks SASL_SSL (SCRAM-SHA-512 over TLS, with a CA of its own); "
+                 "the user is CLAIMWATCH_SASL_USERNAME and _PASSWORD (default claimwatch and a generated password)"),
+]  # fmt: skip
+
+
+def broker_security(sasl_ssl: bool) -> BrokerSecurity | None:
+    """The SCRAM user of a SASL_SSL broker started here: the configured one, else a new password."""
+    if not sasl_ssl:
+        return None
+    import secrets
+
+    from pipeline.kafka.broker import BrokerSecurity
+
+    settings = load_settings()
+    password = settings.sasl_password.get_secret_value() if settings.sasl_password else secrets.token_urlsafe(18)
+    return BrokerSecurity(settings.sasl_username or "claimwatch", password)
+
 
 def broker(
     port: Annotated[int, typer.Option("--port", help="client port on 127.0.0.1 (0 picks a free one)")] = 9092,
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="keep data here (default: a temp dir)")] = None,
+    sasl_ssl: SaslSslOption = False,
 ) -> None:
     """Run a single-node Apache Kafka broker (KRaft; the release CLAIMWATCH_KAFKA_VERSION names,
     3.9.1 by default) from jars fetched once through Maven. Prints `ready HOST:PORT` when clients
-    can connect; stops cleanly on SIGTERM or Ctrl-C."""
+    can connect (with --sasl-ssl, first the file of client settings to source); stops cleanly on
+    SIGTERM or Ctrl-C."""
     from pipeline.kafka.broker import run_forever
 
     try:
-        run_forever(port, data_dir)
+        run_forever(port, data_dir, broker_security(sasl_ssl))
     except ClaimwatchError as exc:
         fail(exc)
 
@@ -69,6 +94,7 @@ def up(
         float | None, typer.Option("--exit-when-idle", help="stop after this many seconds without a new alert")
     ] = None,
     rules: RulesOption = None,
+    sasl_ssl: SaslSslOption = False,
 ) -> None:
     """Broker and worker together for local use; shows alerts as they arrive (Ctrl-C stops)."""
     from pipeline.ops.local import run_local_stack
@@ -77,7 +103,8 @@ def up(
     load_rules(settings.rules_dir)
     try:
         shown = run_local_stack(settings, port, data_dir, feed, lambda a: print_alert(out, a),
-                                lambda line: err.print(escape(line)), exit_when_idle, speed_option(speed))
+                                lambda line: err.print(escape(line)), exit_when_idle, speed_option(speed),
+                                broker_security(sasl_ssl))
     except ClaimwatchError as exc:
         fail(exc)
     err.print(f"{shown} alerts shown")

@@ -4,10 +4,17 @@ The demo, `claimwatch broker` and the integration tests need a real Kafka; the j
 Maven (`pipeline.kafka.jars`) and the broker runs as a plain `java` subprocess with a generated
 server.properties.
 
+With `security` the client port is a SASL_SSL listener (SCRAM over TLS, as a production
+cluster is set up): the broker makes its own CA and server certificate (`pipeline.kafka.tls`) and
+knows one SCRAM user. A second, plaintext listener on 127.0.0.1 stays for the broker's own use
+(inter-broker traffic, its readiness check, setting the user's password).
+
 Layout of a broker's data directory:
     server.properties, log4j.properties   rewritten on every start (ports may change)
     broker.log                            the JVM's stdout+stderr, appended across restarts
     kafka-logs/                           Kafka's log.dirs (and KRaft metadata log); kept on restart
+    tls/ca.pem, tls/broker.pem            with `security`: the CA clients trust, the broker's key
+                                          and certificates; made once, kept on restart
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from __future__ import annotations
 import atexit
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -22,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import IO
@@ -40,12 +49,17 @@ from pipeline.kafka.host import (
     read_cluster_id,
 )
 from pipeline.kafka.jars import MARKER, fetch_kafka_jars, java_executable, uses_log4j2
+from pipeline.kafka.tls import TlsFiles, ensure_tls_files
 from pipeline.settings import load_settings
 
-__all__ = ["MARKER", "EmbeddedBroker", "fetch_kafka_jars", "run_forever"]
+__all__ = ["MARKER", "BrokerSecurity", "EmbeddedBroker", "fetch_kafka_jars", "run_forever"]
 
 LOG_NAME = "broker.log"
 LOG_DIRS_NAME = "kafka-logs"
+TLS_DIR_NAME = "tls"
+CLIENT_ENV_NAME = "client.env"
+SECURE_LISTENER = "SASL_SSL"
+SCRAM_MECHANISM = "SCRAM-SHA-512"
 FORMAT_TIMEOUT_S = 120
 PORT_RETRIES = 3  # auto-picked ports can be taken by someone else between picking and binding
 # A small-footprint JVM for a 2-core machine: serial GC has no concurrent threads, C1-only JIT
@@ -58,17 +72,56 @@ JVM_FLAGS = (
 )
 
 
-def server_properties(host: str, port: int, controller_port: int, log_dirs: Path) -> str:
-    """Combined-mode KRaft config for one node; replication factors of 1 since there is one broker."""
+@dataclass(frozen=True)
+class BrokerSecurity:
+    """A SASL_SSL client listener with one SCRAM-SHA-512 user."""
+
+    username: str
+    password: str
+
+    def __post_init__(self) -> None:
+        # Kafka's --add-scram and kafka-configs read these inside `[name=…,password=…]`.
+        for field, value in (("username", self.username), ("password", self.password)):
+            if not value or any(c in value for c in ",[]=\n\"'"):
+                raise BrokerError(f"the SCRAM {field} must be non-empty and hold none of , [ ] = quotes or newlines")
+
+
+def server_properties(
+    host: str, port: int, controller_port: int, log_dirs: Path, secure: tuple[int, TlsFiles] | None = None
+) -> str:
+    """Combined-mode KRaft config for one node; replication factors of 1 since there is one broker.
+    With `secure` (the plaintext port kept for the broker itself, and its certificates), `port`
+    is a SASL_SSL listener."""
+    if secure is None:
+        listeners = {"PLAINTEXT": f"{host}:{port}"}
+        protocols = {"PLAINTEXT": "PLAINTEXT"}
+        own: dict[str, str] = {}
+    else:
+        plain_port, tls = secure
+        listeners = {"PLAINTEXT": f"{LOOPBACK}:{plain_port}", SECURE_LISTENER: f"{host}:{port}"}
+        protocols = {"PLAINTEXT": "PLAINTEXT", SECURE_LISTENER: SECURE_LISTENER}
+        prefix = f"listener.name.{SECURE_LISTENER.lower()}"
+        own = {
+            "sasl.enabled.mechanisms": SCRAM_MECHANISM,
+            f"{prefix}.sasl.enabled.mechanisms": SCRAM_MECHANISM,
+            f"{prefix}.{SCRAM_MECHANISM.lower()}.sasl.jaas.config":
+                "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+            f"{prefix}.ssl.keystore.type": "PEM",
+            f"{prefix}.ssl.keystore.location": str(tls.broker),
+            f"{prefix}.ssl.client.auth": "none",
+        }
+    advertised = [f"{name}://{at}" for name, at in listeners.items()]
+    protocols["CONTROLLER"] = "PLAINTEXT"
     settings = {
         "process.roles": "broker,controller",
         "node.id": "1",
         "controller.quorum.voters": f"1@{LOOPBACK}:{controller_port}",
-        "listeners": f"PLAINTEXT://{host}:{port},CONTROLLER://{LOOPBACK}:{controller_port}",
-        "advertised.listeners": f"PLAINTEXT://{host}:{port}",
+        "listeners": ",".join([*advertised, f"CONTROLLER://{LOOPBACK}:{controller_port}"]),
+        "advertised.listeners": ",".join(advertised),
         "controller.listener.names": "CONTROLLER",
         "inter.broker.listener.name": "PLAINTEXT",
-        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "listener.security.protocol.map": ",".join(f"{name}:{protocol}" for name, protocol in protocols.items()),
+        **own,
         "log.dirs": str(log_dirs),
         "num.partitions": "1",
         "default.replication.factor": "1",
@@ -119,7 +172,8 @@ class EmbeddedBroker:
     """One Kafka broker+controller JVM on this machine, started and stopped by Python.
 
     port=0 picks a free port; data_dir=None uses a temp dir that stop() removes, while a given
-    data_dir is kept and a later start on it keeps its topics and messages.
+    data_dir is kept and a later start on it keeps its topics and messages. With `security`,
+    clients connect to `port` with SASL_SSL (`client_environment()` says how).
     """
 
     def __init__(
@@ -130,6 +184,7 @@ class EmbeddedBroker:
         heap: str = "256m",
         *,
         version: str | None = None,
+        security: BrokerSecurity | None = None,
     ) -> None:
         """`version`: the Kafka release to run (default: CLAIMWATCH_KAFKA_VERSION, 3.9.1)."""
         if not re.fullmatch(r"\d+[kKmMgG]", heap):
@@ -144,6 +199,8 @@ class EmbeddedBroker:
         self.data_dir: Path | None = Path(data_dir).resolve() if data_dir is not None else None
         self.port: int | None = port or None
         self.controller_port: int | None = None
+        self.security = security
+        self._plain_port: int | None = None  # with `security`: the broker's own plaintext listener
         self._proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
         self._log_start = 0  # where this run's output begins in the appended broker.log
@@ -156,6 +213,35 @@ class EmbeddedBroker:
         if self.port is None:
             raise BrokerError("the broker has no port yet: call start() first")
         return f"{self.host}:{self.port}"
+
+    @property
+    def tls(self) -> TlsFiles:
+        """The CA clients trust and the broker's own key and certificates (with `security`)."""
+        return ensure_tls_files(self._dir() / TLS_DIR_NAME, self.host)
+
+    def write_client_environment(self) -> Path:
+        """client.env in the data directory: the client settings as `export` lines, readable by
+        the owner only (it holds the password)."""
+        path = self._dir() / CLIENT_ENV_NAME
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.writelines(f"export {key}={shlex.quote(value)}\n" for key, value in self.client_environment().items())
+        return path
+
+    def client_environment(self) -> dict[str, str]:
+        """The CLAIMWATCH_* settings a client needs to reach this broker."""
+        environment = {"CLAIMWATCH_BROKER": self.bootstrap}
+        if self.security is not None:
+            environment.update(CLAIMWATCH_SECURITY_PROTOCOL=SECURE_LISTENER, CLAIMWATCH_SASL_MECHANISM=SCRAM_MECHANISM,
+                               CLAIMWATCH_SASL_USERNAME=self.security.username,
+                               CLAIMWATCH_SASL_PASSWORD=self.security.password,
+                               CLAIMWATCH_SSL_CAFILE=str(self.tls.ca))  # fmt: skip
+        return environment
+
+    @property
+    def _ready_address(self) -> str:
+        """Where the broker itself is asked whether it is up: its plaintext listener."""
+        return f"{LOOPBACK}:{self._plain_port}" if self.security is not None else self.bootstrap
 
     @property
     def log_path(self) -> Path:
@@ -219,10 +305,12 @@ class EmbeddedBroker:
         attempts = PORT_RETRIES if self.requested_port == 0 else 1
         for attempt in range(1, attempts + 1):
             self._choose_ports()
-            self._format_storage(jars)
+            formatted = self._format_storage(jars)
             self._launch(jars)
             try:
                 self._wait_ready(timeout, cancel)
+                if self.security is not None and not formatted:
+                    self._set_scram_user(jars)  # storage made earlier holds whatever user it was given then
                 return
             except _PortTaken:
                 if attempt == attempts:
@@ -232,18 +320,24 @@ class EmbeddedBroker:
 
     def _choose_ports(self) -> None:
         if self.requested_port == 0:
-            self.port, self.controller_port = free_ports(2, self.host)
+            self.port, self.controller_port, self._plain_port = free_ports(3, self.host)
         else:
             ensure_port_free(self.host, self.requested_port)
             self.port = self.requested_port
-            # The controller port is internal to the one JVM, so a fresh free one each start is fine.
-            self.controller_port = next(p for p in free_ports(2) if p != self.requested_port)
+            # The controller port (and the secure broker's plaintext one) are internal to the one
+            # JVM, so fresh free ones each start are fine.
+            self.controller_port, self._plain_port = [p for p in free_ports(3) if p != self.requested_port][:2]
 
     def _write_config(self) -> Path:
         assert self.data_dir is not None and self.port is not None and self.controller_port is not None
         props = self.data_dir / "server.properties"
         log_dirs = self.data_dir / LOG_DIRS_NAME
-        props.write_text(server_properties(self.host, self.port, self.controller_port, log_dirs), encoding="utf-8")
+        secure = None
+        if self.security is not None:
+            assert self._plain_port is not None
+            secure = (self._plain_port, self.tls)
+        props.write_text(server_properties(self.host, self.port, self.controller_port, log_dirs, secure),
+                         encoding="utf-8")
         (self.data_dir / "log4j.properties").write_text(LOG4J_PROPERTIES, encoding="utf-8")
         (self.data_dir / "log4j2.properties").write_text(LOG4J2_PROPERTIES, encoding="utf-8")
         return props
@@ -256,21 +350,39 @@ class EmbeddedBroker:
         return [java_executable(), f"-Xmx{heap}", f"-Xms{heap}", *JVM_FLAGS,
                 logging, "-cp", f"{jars}{os.sep}*", *args]  # fmt: skip
 
-    def _format_storage(self, jars: Path) -> None:
-        """Format the KRaft storage once; an existing meta.properties means data to keep."""
+    def _format_storage(self, jars: Path) -> bool:
+        """Format the KRaft storage once (with the SCRAM user, if any); an existing
+        meta.properties means data to keep. Whether it formatted."""
         props = self._write_config()
         if (self._dir() / LOG_DIRS_NAME / "meta.properties").exists():
-            return
-        cmd = self._java(jars, "128m", "kafka.tools.StorageTool", "format", "-t", new_cluster_id(), "-c", str(props))
+            return False
+        user = []
+        if self.security is not None:
+            user = ["--add-scram", f"{SCRAM_MECHANISM}=[name={self.security.username},"
+                                   f"password={self.security.password}]"]  # fmt: skip
+        self._run_tool(jars, "formatting Kafka storage",
+                       "kafka.tools.StorageTool", "format", "-t", new_cluster_id(), "-c", str(props), *user)
+        return True
+
+    def _set_scram_user(self, jars: Path) -> None:
+        assert self.security is not None
+        self._run_tool(jars, f"setting the SCRAM user {self.security.username}",
+                       "kafka.admin.ConfigCommand", "--bootstrap-server", self._ready_address, "--alter",
+                       "--entity-type", "users", "--entity-name", self.security.username,
+                       "--add-config", f"{SCRAM_MECHANISM}=[password={self.security.password}]")  # fmt: skip
+
+    def _run_tool(self, jars: Path, what: str, *args: str) -> None:
+        """One of Kafka's own command-line tools, its output appended to broker.log."""
+        cmd = self._java(jars, "128m", *args)
         with open(self.log_path, "ab") as log:
             since = log.tell()
             try:
                 done = subprocess.run(cmd, cwd=self.data_dir, stdout=log, stderr=subprocess.STDOUT,
                                       stdin=subprocess.DEVNULL, timeout=FORMAT_TIMEOUT_S)  # fmt: skip
             except subprocess.TimeoutExpired:
-                raise BrokerError(f"formatting Kafka storage took over {FORMAT_TIMEOUT_S}s") from None
+                raise BrokerError(f"{what} took over {FORMAT_TIMEOUT_S}s") from None
         if done.returncode != 0:
-            raise BrokerError(f"formatting Kafka storage in {self.data_dir} failed (exit {done.returncode}):\n"
+            raise BrokerError(f"{what} in {self.data_dir} failed (exit {done.returncode}):\n"
                               f"{log_tail(self.log_path, since)}")  # fmt: skip
 
     def _launch(self, jars: Path) -> None:
@@ -303,7 +415,7 @@ class EmbeddedBroker:
             if cancel is not None and cancel.is_set():
                 raise BrokerInterrupted("broker start-up was interrupted")
             if port_is_open(self.host, self.port):
-                seen = cluster_id_at(self.bootstrap)
+                seen = cluster_id_at(self._ready_address)
                 if seen is not None and seen == expected:
                     return
                 if seen is not None:  # someone else's broker answers here; ours will fail to bind
@@ -345,12 +457,15 @@ class _PortTaken(Exception):
     """The JVM lost a race for an auto-picked port; start() retries with new ports."""
 
 
-def run_forever(port: int = 9092, data_dir: Path | str | None = None) -> None:
+def run_forever(
+    port: int = 9092, data_dir: Path | str | None = None, security: BrokerSecurity | None = None
+) -> None:
     """The `claimwatch broker` command: start, print `ready <host:port>`, serve until SIGTERM/SIGINT.
 
     Returns normally (exit code 0) after a signal; raises BrokerError if the broker cannot start
     or dies while serving. Must run in the main thread (signal handlers). port=0 picks a free port,
-    data_dir=None serves from a temp dir that is removed on exit.
+    data_dir=None serves from a temp dir that is removed on exit. With `security`, the client
+    settings are written to client.env in the data directory, and its path is printed.
     """
     stop = threading.Event()
 
@@ -358,7 +473,7 @@ def run_forever(port: int = 9092, data_dir: Path | str | None = None) -> None:
         stop.set()
 
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
-    broker = EmbeddedBroker(port=port, data_dir=data_dir)
+    broker = EmbeddedBroker(port=port, data_dir=data_dir, security=security)
     try:
         try:
             broker.start(cancel=stop)
@@ -367,6 +482,9 @@ def run_forever(port: int = 9092, data_dir: Path | str | None = None) -> None:
                 return
             raise
         print(f"broker log: {broker.log_path}", file=sys.stderr, flush=True)
+        if security is not None:
+            print(f"SASL_SSL with SCRAM-SHA-512 user {security.username!r} and CA {broker.tls.ca}; clients: "
+                  f"source {broker.write_client_environment()}", file=sys.stderr, flush=True)
         print(f"ready {broker.bootstrap}", flush=True)
         while not stop.wait(0.5):
             if not broker.is_running():

@@ -14,10 +14,12 @@ import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from models.alerts import Alert
 from pipeline.errors import EventError, WorkerStartError
-from pipeline.kafka.broker import EmbeddedBroker
-from pipeline.kafka.topics import ensure_topics
+from pipeline.kafka.broker import BrokerSecurity, EmbeddedBroker
+from pipeline.kafka.topics import ensure_topics, kafka_python_config
 from pipeline.ops.recording_format import read_items
 from pipeline.ops.replay import ReplayPlan, replay, select
 from pipeline.settings import Settings
@@ -93,7 +95,7 @@ def follow_alerts(
     seconds once nothing is `busy` feeding events (None: until interrupted). Returns how many
     were shown."""
     topic = settings.topic("alerts")
-    consumer = KafkaConsumer(bootstrap_servers=settings.broker, group_id=None, enable_auto_commit=False)
+    consumer = KafkaConsumer(group_id=None, enable_auto_commit=False, **kafka_python_config(settings))
     shown = 0
     try:
         partitions = consumer.partitions_for_topic(topic) or set()
@@ -113,6 +115,15 @@ def follow_alerts(
     return shown
 
 
+def client_settings(settings: Settings, broker: EmbeddedBroker) -> Settings:
+    """`settings` pointed at `broker`, with its security settings when it has them."""
+    update: dict[str, object] = {"broker": broker.bootstrap}
+    if broker.security is not None:
+        update.update(security_protocol="SASL_SSL", sasl_mechanism="SCRAM-SHA-512", ssl_cafile=broker.tls.ca,
+                      sasl_username=broker.security.username, sasl_password=SecretStr(broker.security.password))
+    return settings.model_copy(update=update)
+
+
 def run_local_stack(
     settings: Settings,
     port: int,
@@ -122,13 +133,17 @@ def run_local_stack(
     say: Callable[[str], None],
     idle_exit_s: float | None,
     speed: float | None = None,
+    security: BrokerSecurity | None = None,
 ) -> int:
-    with EmbeddedBroker(port=port, data_dir=data_dir) as broker:
-        settings = settings.model_copy(update={"broker": broker.bootstrap})
+    with EmbeddedBroker(port=port, data_dir=data_dir, security=security) as broker:
+        settings = client_settings(settings, broker)
         say(f"ready {broker.bootstrap} (broker log: {broker.log_path})")
+        if security is not None:
+            say(f"SASL_SSL with SCRAM-SHA-512 user {security.username!r}; other clients: "
+                f"source {broker.write_client_environment()}")
         ensure_topics(settings)
         log_path = Path(broker.log_path).with_name("worker.log")
-        worker = start_worker(settings, log_path)
+        worker = start_worker(settings, log_path, env=broker.client_environment())
         say(f"worker ready (log: {log_path}); topics {settings.topic('transcripts')}, {settings.topic('listings')} "
             f"-> {settings.topic('alerts')}, {settings.topic('deadletter')}")
         feeding = None

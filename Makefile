@@ -65,10 +65,12 @@ bench: setup
 bench-stream: setup
 	$(BIN)/python -m pipeline.ops.bench_stream
 
-# The worker SIGKILLed 10 times while it judges 20,000 segments; every alert `scan` gives must
-# arrive (the test suite runs a small size).
+# The worker SIGKILLed 10 times while it judges 20,000 segments, then the broker stopped (SIGTERM)
+# and crashed (SIGKILL) under a paced replay; every alert `scan` gives must arrive (the test suite
+# runs a small size of each).
 soak: setup
 	$(BIN)/python -m pipeline.ops.soak
+	$(BIN)/python -m pipeline.ops.outage
 
 # 100,000 hostile records through scan and through the worker: each judged or rejected with the
 # same reason by both, the same alerts (the test suite runs a small size).

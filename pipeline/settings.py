@@ -89,6 +89,13 @@ class Settings(BaseSettings):
     session_timeout_s: float = Field(
         default=20.0, gt=0, description="a worker silent this long leaves the group and its partitions move"
     )
+    group_instance_id: str | None = Field(
+        default=None,
+        min_length=1,
+        description="static group membership (one id per worker, kept across its restarts, e.g. the pod name): a "
+        "worker restarted with its id takes its partitions back at once instead of after the dead one's session "
+        "timeout, and a worker that stops keeps its partitions for that timeout",
+    )
     listing_wait_s: float = Field(
         default=2.0, ge=0, description="how long a batch waits for listings already on the topic to be applied"
     )

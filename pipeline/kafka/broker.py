@@ -284,6 +284,22 @@ class EmbeddedBroker:
         self._terminate(timeout)
         self._cleanup_data_dir()
 
+    def halt(self, sig: signal.Signals = signal.SIGTERM, timeout: float = 30) -> None:
+        """Stop the JVM with `sig` and keep everything else (data directory, ports): a broker
+        that went away, for fault tests. SIGTERM shuts Kafka down cleanly, SIGKILL is a crash;
+        start() brings it back on the same data."""
+        proc, self._proc = self._proc, None
+        if proc is not None and proc.poll() is None:  # a reaped pid's group id may belong to others
+            self._signal_group(proc, sig)
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self._signal_group(proc, signal.SIGKILL)
+                proc.wait()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
     def __enter__(self) -> EmbeddedBroker:
         return self.start()
 
@@ -295,7 +311,7 @@ class EmbeddedBroker:
     # -- steps of start() -------------------------------------------------------------------
 
     def _prepare_data_dir(self) -> None:
-        if self._owns_data_dir:
+        if self._owns_data_dir and self.data_dir is None:  # a restart after halt() keeps its data
             self.data_dir = Path(tempfile.mkdtemp(prefix="claimwatch-kafka-"))
         assert self.data_dir is not None
         (self.data_dir / LOG_DIRS_NAME).mkdir(parents=True, exist_ok=True)
@@ -313,12 +329,17 @@ class EmbeddedBroker:
                     self._set_scram_user(jars)  # storage made earlier holds whatever user it was given then
                 return
             except _PortTaken:
+                self.port = None  # pick others
                 if attempt == attempts:
                     raise BrokerError(f"Kafka could not bind free ports in {attempts} tries; end of {self.log_path}:\n"
                                       f"{log_tail(self.log_path, self._log_start)}") from None  # fmt: skip
                 self._terminate(timeout=10)
 
     def _choose_ports(self) -> None:
+        if self.requested_port == 0 and self.port is not None and self.controller_port is not None:
+            # a restart after halt(): its clients know this port
+            ensure_port_free(self.host, self.port)
+            return
         if self.requested_port == 0:
             self.port, self.controller_port, self._plain_port = free_ports(3, self.host)
         else:
@@ -428,17 +449,7 @@ class EmbeddedBroker:
     # -- steps of stop() --------------------------------------------------------------------
 
     def _terminate(self, timeout: float) -> None:
-        proc, self._proc = self._proc, None
-        if proc is not None and proc.poll() is None:  # a reaped pid's group id may belong to others
-            self._signal_group(proc, signal.SIGTERM)
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self._signal_group(proc, signal.SIGKILL)
-                proc.wait()
-        if self._log is not None:
-            self._log.close()
-            self._log = None
+        self.halt(signal.SIGTERM, timeout)
 
     @staticmethod
     def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:

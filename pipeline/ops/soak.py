@@ -125,16 +125,36 @@ def _content(alert: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in alert.items() if key != "emitted_at"}
 
 
-def _compare(report: SoakReport, expected: list[dict[str, Any]], got: list[dict[str, Any]]) -> None:
+@dataclass(frozen=True)
+class AlertComparison:
+    """The alerts topic against `scan`: what is missing, unknown or changed, what was re-sent."""
+
+    on_topic: int
+    missing: int
+    unknown: int
+    changed: int
+    resent: int
+    examples: list[list[str]]  # up to ten missing alerts, as [event_id, rule_id]
+
+
+def compare_alerts(expected: list[dict[str, Any]], got: list[dict[str, Any]]) -> AlertComparison:
     want = {a["alert_id"]: a for a in expected}
     copies = Counter(a["alert_id"] for a in got)
-    report.alerts_on_topic = len(got)
-    report.missing = sum(1 for i in want if i not in copies)
-    report.unknown = sum(1 for i in copies if i not in want)
-    # Only the time of publication may differ between copies and from scan's.
-    report.changed = sum(1 for a in got if a["alert_id"] in want and _content(a) != _content(want[a["alert_id"]]))
-    report.resent = sum(n - 1 for i, n in copies.items() if i in want)
-    report.missing_examples = [[a["event_id"], a["rule_id"]] for i, a in want.items() if i not in copies][:10]
+    return AlertComparison(
+        on_topic=len(got),
+        missing=sum(1 for i in want if i not in copies),
+        unknown=sum(1 for i in copies if i not in want),
+        # Only the time of publication may differ between copies and from scan's.
+        changed=sum(1 for a in got if a["alert_id"] in want and _content(a) != _content(want[a["alert_id"]])),
+        resent=sum(n - 1 for i, n in copies.items() if i in want),
+        examples=[[a["event_id"], a["rule_id"]] for i, a in want.items() if i not in copies][:10],
+    )
+
+
+def _compare(report: SoakReport, expected: list[dict[str, Any]], got: list[dict[str, Any]]) -> None:
+    compared = compare_alerts(expected, got)
+    report.alerts_on_topic, report.missing, report.unknown = compared.on_topic, compared.missing, compared.unknown
+    report.changed, report.resent, report.missing_examples = compared.changed, compared.resent, compared.examples
 
 
 def main(argv: list[str] | None = None) -> int:

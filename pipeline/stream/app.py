@@ -159,7 +159,13 @@ class Worker:
             consumer_auto_offset_reset="earliest",
             broker_commit_interval=1.0,
             broker_session_timeout=settings.session_timeout_s,
+            # A rebalance waits for the members to rejoin; one is dropped no sooner there than it
+            # would be for silence. A join takes that long at most, so requests may take longer
+            # (Faust refuses a session timeout over its request timeout).
+            broker_rebalance_timeout=max(60.0, settings.session_timeout_s),
+            broker_request_timeout=max(90.0, settings.session_timeout_s + 30.0),
             broker_heartbeat_interval=min(3.0, settings.session_timeout_s / 3),
+            consumer_group_instance_id=settings.group_instance_id,
             producer_acks=-1,
             processing_guarantee="at_least_once",
             stream_wait_empty=False,

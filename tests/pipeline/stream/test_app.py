@@ -162,6 +162,28 @@ def test_worker_killed_mid_stream_loses_no_alert(
         assert content(alert) == content(by_id(expected)[alert["alert_id"]])
 
 
+def test_a_replacement_with_the_dead_workers_instance_id_takes_over_without_waiting_out_its_session(
+    kafka_bootstrap: str, engine: Engine, events: list[str], tmp_path: Path
+) -> None:
+    """Static membership: the killed member's session (and so its rebalance timeout) is five
+    minutes, more than twice what this test waits for the alerts; a replacement without the
+    dead one's id would wait that out before it got a partition (checked by hand: it fails)."""
+    expected = scan_alerts(engine, events)
+    prefix = unique_prefix()
+    env = {"CLAIMWATCH_GROUP_INSTANCE_ID": "worker-a", "CLAIMWATCH_SESSION_TIMEOUT_S": "300"}
+    first = WorkerProcess(kafka_bootstrap, prefix, tmp_path, env=env).start()
+    try:
+        send_events(kafka_bootstrap, prefix, events[: len(events) // 2])
+        assert read_json(kafka_bootstrap, f"{prefix}alerts", until=5, idle_s=20)
+        send_events(kafka_bootstrap, prefix, events[len(events) // 2 :])
+    finally:
+        first.kill()
+    with WorkerProcess(kafka_bootstrap, prefix, tmp_path, env=env):
+        got = read_until(kafka_bootstrap, f"{prefix}alerts", set(by_id(expected)), timeout_s=120)
+    missing = [(a["event_id"], a["rule_id"]) for i, a in by_id(expected).items() if i not in by_id(got)]
+    assert by_id(got).keys() == by_id(expected).keys(), f"missing {missing}; worker logs in {tmp_path}"
+
+
 def committed_and_end(bootstrap: str, group: str, topic: str) -> tuple[dict[int, int], dict[int, int]]:
     from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 

@@ -182,8 +182,7 @@ def listener_protocol(address: str, timeout_s: float = LISTENER_TIMEOUT_S) -> tu
     error_code = getattr(answer, "error_code", None)
     sasl = error_code in _SASL_ANSWERS
     mechanisms = list(getattr(answer, "mechanisms", None) or []) if sasl else []
-    name = ("SASL_" if sasl else "") + ("SSL" if tls else "PLAINTEXT")
-    return ("PLAINTEXT" if name == "PLAINTEXT" else name), mechanisms
+    return ("SASL_" if sasl else "") + ("SSL" if tls else "PLAINTEXT"), mechanisms
 
 
 def _mismatch(settings: Settings, address: str) -> str | None:

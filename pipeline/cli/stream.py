@@ -10,7 +10,7 @@ from rich.markup import escape
 
 from pipeline.cli.common import RulesOption, err, fail, load_rules, out, print_alert, reader_gone, speed_option
 from pipeline.errors import EXIT_INTERRUPTED, ClaimwatchError
-from pipeline.settings import load_settings
+from pipeline.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from pipeline.kafka.broker import BrokerSecurity
@@ -23,7 +23,7 @@ SaslSslOption = Annotated[
 ]  # fmt: skip
 
 
-def broker_security(sasl_ssl: bool) -> BrokerSecurity | None:
+def broker_security(sasl_ssl: bool, settings: Settings | None = None) -> BrokerSecurity | None:
     """The SCRAM user of a SASL_SSL broker started here: the configured one, else a new password."""
     if not sasl_ssl:
         return None
@@ -31,7 +31,7 @@ def broker_security(sasl_ssl: bool) -> BrokerSecurity | None:
 
     from pipeline.kafka.broker import BrokerSecurity
 
-    settings = load_settings()
+    settings = settings or load_settings()
     password = settings.sasl_password.get_secret_value() if settings.sasl_password else secrets.token_urlsafe(18)
     return BrokerSecurity(settings.sasl_username or "claimwatch", password)
 
@@ -104,7 +104,7 @@ def up(
     try:
         shown = run_local_stack(settings, port, data_dir, feed, lambda a: print_alert(out, a),
                                 lambda line: err.print(escape(line)), exit_when_idle, speed_option(speed),
-                                broker_security(sasl_ssl))
+                                broker_security(sasl_ssl, settings))
     except ClaimwatchError as exc:
         fail(exc)
     err.print(f"{shown} alerts shown")

@@ -49,8 +49,8 @@ from pipeline.kafka.host import (
     read_cluster_id,
 )
 from pipeline.kafka.jars import MARKER, fetch_kafka_jars, java_executable, uses_log4j2
-from pipeline.kafka.tls import TlsFiles, ensure_tls_files
-from pipeline.settings import load_settings
+from pipeline.kafka.tls import TlsFiles, ensure_tls_files, write_private
+from pipeline.settings import Settings, load_settings
 
 __all__ = ["MARKER", "BrokerSecurity", "EmbeddedBroker", "fetch_kafka_jars", "run_forever"]
 
@@ -223,20 +223,26 @@ class EmbeddedBroker:
         """client.env in the data directory: the client settings as `export` lines, readable by
         the owner only (it holds the password)."""
         path = self._dir() / CLIENT_ENV_NAME
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.writelines(f"export {key}={shlex.quote(value)}\n" for key, value in self.client_environment().items())
+        lines = (f"export {key}={shlex.quote(value)}\n" for key, value in self.client_environment().items())
+        write_private(path, "".join(lines).encode("utf-8"))
         return path
 
-    def client_environment(self) -> dict[str, str]:
-        """The CLAIMWATCH_* settings a client needs to reach this broker."""
-        environment = {"CLAIMWATCH_BROKER": self.bootstrap}
+    def _client_fields(self) -> dict[str, str]:
+        """The settings a client needs to reach this broker, by their field names."""
+        fields = {"broker": self.bootstrap}
         if self.security is not None:
-            environment.update(CLAIMWATCH_SECURITY_PROTOCOL=SECURE_LISTENER, CLAIMWATCH_SASL_MECHANISM=SCRAM_MECHANISM,
-                               CLAIMWATCH_SASL_USERNAME=self.security.username,
-                               CLAIMWATCH_SASL_PASSWORD=self.security.password,
-                               CLAIMWATCH_SSL_CAFILE=str(self.tls.ca))  # fmt: skip
-        return environment
+            fields.update(security_protocol=SECURE_LISTENER, sasl_mechanism=SCRAM_MECHANISM,
+                          sasl_username=self.security.username, sasl_password=self.security.password,
+                          ssl_cafile=str(self.tls.ca))  # fmt: skip
+        return fields
+
+    def client_environment(self) -> dict[str, str]:
+        """The CLAIMWATCH_* variables a client process needs to reach this broker."""
+        return {f"CLAIMWATCH_{name.upper()}": value for name, value in self._client_fields().items()}
+
+    def client_settings(self, settings: Settings) -> Settings:
+        """`settings` pointed at this broker, validated as any settings are."""
+        return Settings.model_validate({**settings.model_dump(), **self._client_fields()})
 
     @property
     def _ready_address(self) -> str:
@@ -281,7 +287,7 @@ class EmbeddedBroker:
     def stop(self, timeout: float = 30) -> None:
         """SIGTERM (Kafka shuts down cleanly), SIGKILL after `timeout`; remove a temp data dir. Idempotent."""
         atexit.unregister(self.stop)
-        self._terminate(timeout)
+        self.halt(signal.SIGTERM, timeout)
         self._cleanup_data_dir()
 
     def halt(self, sig: signal.Signals = signal.SIGTERM, timeout: float = 30) -> None:
@@ -333,7 +339,7 @@ class EmbeddedBroker:
                 if attempt == attempts:
                     raise BrokerError(f"Kafka could not bind free ports in {attempts} tries; end of {self.log_path}:\n"
                                       f"{log_tail(self.log_path, self._log_start)}") from None  # fmt: skip
-                self._terminate(timeout=10)
+                self.halt(signal.SIGTERM, timeout=10)
 
     def _choose_ports(self) -> None:
         if self.requested_port == 0 and self.port is not None and self.controller_port is not None:
@@ -447,9 +453,6 @@ class EmbeddedBroker:
             time.sleep(0.25)
 
     # -- steps of stop() --------------------------------------------------------------------
-
-    def _terminate(self, timeout: float) -> None:
-        self.halt(signal.SIGTERM, timeout)
 
     @staticmethod
     def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:

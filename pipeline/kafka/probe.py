@@ -68,10 +68,15 @@ def _kafka_logs() -> Iterator[_Collect]:
         logger.propagate = propagate
 
 
+def _split(address: str) -> tuple[str, int] | None:
+    host, _, port = address.rpartition(":")
+    return (host.strip("[]") or LOOPBACK, int(port)) if port.isdigit() else None
+
+
 def listening(address: str, timeout_s: float = 2.0) -> bool:
     """Whether something accepts TCP connections at `host:port`."""
-    host, _, port = address.rpartition(":")
-    return port.isdigit() and port_is_open(host.strip("[]") or LOOPBACK, int(port), timeout=timeout_s)
+    place = _split(address)
+    return place is not None and port_is_open(*place, timeout=timeout_s)
 
 
 def wait_until_listening(
@@ -130,11 +135,6 @@ def _cause(settings: Settings, address: str, logged: list[str]) -> str | None:
         return (f"the TLS handshake with {address} failed: its listener does not speak TLS ({protocol} was asked "
                 "for; check CLAIMWATCH_SECURITY_PROTOCOL)")
     return None
-
-
-def _split(address: str) -> tuple[str, int] | None:
-    host, _, port = address.rpartition(":")
-    return (host.strip("[]") or LOOPBACK, int(port)) if port.isdigit() else None
 
 
 def listener_protocol(address: str, timeout_s: float = LISTENER_TIMEOUT_S) -> tuple[str, list[str]] | None:

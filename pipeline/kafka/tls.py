@@ -53,6 +53,13 @@ def _alternative_names(host: str) -> list[x509.GeneralName]:
     return names
 
 
+def write_private(path: Path, data: bytes) -> None:
+    """Write `path` readable by its owner only, from before anything is in it (a key, a password)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+
+
 def make_ca(common_name: str = "Claimwatch local CA") -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
     key = ec.generate_private_key(ec.SECP256R1())
     now = datetime.datetime.now(datetime.UTC)
@@ -104,10 +111,6 @@ def ensure_tls_files(directory: Path, host: str) -> TlsFiles:
     )
     pem = serialization.Encoding.PEM
     key_pem = key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    broker = key_pem + cert.public_bytes(pem) + ca_cert.public_bytes(pem)
-    # The key is written readable by its owner only, before anything is in it.
-    fd = os.open(files.broker, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        out.write(broker)
+    write_private(files.broker, key_pem + cert.public_bytes(pem) + ca_cert.public_bytes(pem))
     files.ca.write_bytes(ca_cert.public_bytes(pem))
     return files

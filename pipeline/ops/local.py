@@ -14,8 +14,6 @@ import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from pydantic import SecretStr
-
 from models.alerts import Alert
 from pipeline.errors import EventError, WorkerStartError
 from pipeline.kafka.broker import BrokerSecurity, EmbeddedBroker
@@ -115,15 +113,6 @@ def follow_alerts(
     return shown
 
 
-def client_settings(settings: Settings, broker: EmbeddedBroker) -> Settings:
-    """`settings` pointed at `broker`, with its security settings when it has them."""
-    update: dict[str, object] = {"broker": broker.bootstrap}
-    if broker.security is not None:
-        update.update(security_protocol="SASL_SSL", sasl_mechanism="SCRAM-SHA-512", ssl_cafile=broker.tls.ca,
-                      sasl_username=broker.security.username, sasl_password=SecretStr(broker.security.password))
-    return settings.model_copy(update=update)
-
-
 def run_local_stack(
     settings: Settings,
     port: int,
@@ -136,7 +125,7 @@ def run_local_stack(
     security: BrokerSecurity | None = None,
 ) -> int:
     with EmbeddedBroker(port=port, data_dir=data_dir, security=security) as broker:
-        settings = client_settings(settings, broker)
+        settings = broker.client_settings(settings)
         say(f"ready {broker.bootstrap} (broker log: {broker.log_path})")
         if security is not None:
             say(f"SASL_SSL with SCRAM-SHA-512 user {security.username!r}; other clients: "

@@ -42,7 +42,7 @@ from pipeline.kafka.host import free_ports
 from pipeline.kafka.topics import ensure_topics
 from pipeline.ops.livemix import live_events
 from pipeline.ops.local import committed_transcripts, peak_rss_mib, start_worker
-from pipeline.ops.soak import compare_alerts
+from pipeline.ops.soak import count_alerts
 from pipeline.ruleset import load_ruleset
 from pipeline.settings import Settings
 
@@ -172,9 +172,7 @@ def run_outage(broker: EmbeddedBroker, settings: Settings, lines: list[str], see
     worker_log = (log_dir / "worker.log").read_text(encoding="utf-8", errors="replace")
     report.worker_said_it_waits = WAITING_WORDS in worker_log
     got = [json.loads(m.value) for m in read_to_end(settings.broker, settings.topic("alerts"))]
-    compared = compare_alerts(expected, got)
-    report.alerts_on_topic, report.missing, report.unknown = compared.on_topic, compared.missing, compared.unknown
-    report.changed, report.resent, report.missing_examples = compared.changed, compared.resent, compared.examples
+    count_alerts(report, expected, got)
     places = Counter((r["topic"], r["partition"], r["offset"])
                      for r in map(json.loads, recording.read_text(encoding="utf-8").splitlines()))  # fmt: skip
     report.recorded = len(places)

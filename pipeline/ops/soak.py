@@ -27,7 +27,7 @@ import warnings
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from pipeline.detect.engine import Engine
 from pipeline.judge.scan import Scanner
@@ -117,7 +117,8 @@ def run_soak(settings: Settings, lines: list[str], kills: int, seed: int, log_di
             proc.terminate()
             proc.wait(timeout=60)
     report.seconds = round(time.monotonic() - started, 1)
-    _compare(report, expected, [json.loads(m.value) for m in read_to_end(settings.broker, settings.topic("alerts"))])
+    got = [json.loads(m.value) for m in read_to_end(settings.broker, settings.topic("alerts"))]
+    count_alerts(report, expected, got)
     return report
 
 
@@ -125,36 +126,28 @@ def _content(alert: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in alert.items() if key != "emitted_at"}
 
 
-@dataclass(frozen=True)
-class AlertComparison:
-    """The alerts topic against `scan`: what is missing, unknown or changed, what was re-sent."""
+class AlertCounts(Protocol):
+    """A report's fields for the alerts topic against `scan`."""
 
-    on_topic: int
+    alerts_on_topic: int
     missing: int
     unknown: int
     changed: int
     resent: int
-    examples: list[list[str]]  # up to ten missing alerts, as [event_id, rule_id]
+    missing_examples: list[list[str]]
 
 
-def compare_alerts(expected: list[dict[str, Any]], got: list[dict[str, Any]]) -> AlertComparison:
+def count_alerts(report: AlertCounts, expected: list[dict[str, Any]], got: list[dict[str, Any]]) -> None:
+    """Fill `report` with what is missing, unknown or changed on the topic, and what was re-sent."""
     want = {a["alert_id"]: a for a in expected}
     copies = Counter(a["alert_id"] for a in got)
-    return AlertComparison(
-        on_topic=len(got),
-        missing=sum(1 for i in want if i not in copies),
-        unknown=sum(1 for i in copies if i not in want),
-        # Only the time of publication may differ between copies and from scan's.
-        changed=sum(1 for a in got if a["alert_id"] in want and _content(a) != _content(want[a["alert_id"]])),
-        resent=sum(n - 1 for i, n in copies.items() if i in want),
-        examples=[[a["event_id"], a["rule_id"]] for i, a in want.items() if i not in copies][:10],
-    )
-
-
-def _compare(report: SoakReport, expected: list[dict[str, Any]], got: list[dict[str, Any]]) -> None:
-    compared = compare_alerts(expected, got)
-    report.alerts_on_topic, report.missing, report.unknown = compared.on_topic, compared.missing, compared.unknown
-    report.changed, report.resent, report.missing_examples = compared.changed, compared.resent, compared.examples
+    report.alerts_on_topic = len(got)
+    report.missing = sum(1 for i in want if i not in copies)
+    report.unknown = sum(1 for i in copies if i not in want)
+    # Only the time of publication may differ between copies and from scan's.
+    report.changed = sum(1 for a in got if a["alert_id"] in want and _content(a) != _content(want[a["alert_id"]]))
+    report.resent = sum(n - 1 for i, n in copies.items() if i in want)
+    report.missing_examples = [[a["event_id"], a["rule_id"]] for i, a in want.items() if i not in copies][:10]
 
 
 def main(argv: list[str] | None = None) -> int:
